@@ -1,0 +1,233 @@
+// Package chat is the conversation runner every transport calls: it loads a
+// person's session, runs one engine turn, carries out the turn's actions and
+// saves the new state with compare-and-set, so that the console, Telegram and
+// any later channel behave the same.
+package chat
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/session"
+)
+
+// Messages the runner itself may send.
+const (
+	MsgBusy          = "服务暂时有点忙，这条消息没有处理。请稍等一会儿再发一次，你之前的进度都还在。"
+	msgErased        = "共删除 %d 项数据。"
+	msgNoEvidenceYet = "保存截图和文件的功能还在准备中。请先把原始截图、录音和通话记录保存在手机里，不要删除。"
+	msgNoDraftYet    = "自动生成投诉文书的功能还在准备中。你可以先按上面的要点自己整理。"
+)
+
+// maxAttempts bounds how often a turn is recomputed after a write conflict.
+const maxAttempts = 5
+
+// ActionFunc carries out one action of a turn for user, after the new state
+// is saved, and returns replies to send after the engine's.
+type ActionFunc func(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error)
+
+// Eraser deletes everything one part of the bot keeps for a user (evidence
+// files, say) and reports how many items it removed.
+type Eraser interface {
+	Erase(ctx context.Context, user string) (int, error)
+}
+
+// Observer sees every completed turn, e.g. to count step visits in tests or
+// metrics. It must not keep or log message text.
+type Observer func(user string, out flow.Output)
+
+// Runner runs turns. It is safe for concurrent use; turns of one user run
+// one at a time, in the order they arrive.
+type Runner struct {
+	engine  *flow.Engine
+	store   session.Store
+	log     *slog.Logger
+	actions map[string]ActionFunc
+	erasers []Eraser
+	timeout time.Duration
+	observe Observer
+	locks   keyedMutex
+}
+
+// Options configure a Runner.
+type Options struct {
+	Actions map[string]ActionFunc // by flow.Action kind
+	Erasers []Eraser
+	Timeout time.Duration // per store call; default 3 s
+	Log     *slog.Logger
+	Observe Observer // optional
+}
+
+// NewRunner returns a runner over the engine and store.
+func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
+	if opt.Timeout == 0 {
+		opt.Timeout = 3 * time.Second
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
+		erasers: opt.Erasers, timeout: opt.Timeout, observe: opt.Observe}
+}
+
+// Handle runs one turn for user and returns the replies to send. When the
+// session store fails, the error is returned with a reply telling the person
+// to resend: nothing was changed.
+func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+	unlock := r.locks.lock(user)
+	defer unlock()
+	for attempt := 1; ; attempt++ {
+		replies, err := r.try(ctx, user, ev)
+		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
+			continue // another process wrote first: recompute from its state
+		}
+		if err != nil {
+			return busy(), err
+		}
+		return replies, nil
+	}
+}
+
+func busy() []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: MsgBusy}} }
+
+func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	entry, err := r.store.Get(callCtx, user)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("chat: load session: %w", err)
+	}
+	st, err := Decode(entry.Data)
+	if err != nil {
+		r.log.Warn("session unreadable, starting afresh", "err", err)
+		st = flow.State{}
+	}
+	out := r.engine.Handle(st, ev)
+	for _, a := range out.Actions {
+		if a.Kind == flow.DoErase {
+			return r.erase(ctx, user, out.Replies)
+		}
+	}
+	data, err := Encode(out.State)
+	if err != nil {
+		return nil, err
+	}
+	callCtx, cancel = context.WithTimeout(ctx, r.timeout)
+	_, err = r.store.Put(callCtx, user, data, entry.Rev)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("chat: save session: %w", err)
+	}
+	if r.observe != nil {
+		r.observe(user, out)
+	}
+	replies := out.Replies
+	for _, a := range out.Actions {
+		more, err := r.act(ctx, user, a, out.State)
+		if err != nil {
+			r.log.Error("action failed", "action", a.Kind, "err", err)
+		}
+		replies = append(replies, more...)
+	}
+	return replies, nil
+}
+
+func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+	if fn, ok := r.actions[a.Kind]; ok {
+		return fn(ctx, user, a, st)
+	}
+	switch a.Kind {
+	case flow.DoEvidence, flow.DoEvidenceAdd:
+		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgNoEvidenceYet}}, nil
+	case flow.DoDraft:
+		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgNoDraftYet}}, nil
+	}
+	return nil, fmt.Errorf("chat: no handler for action %q", a.Kind)
+}
+
+// erase removes the session and everything the erasers keep, then reports
+// the count. A failure leaves the session as it was, so /delete can be retried.
+func (r *Runner) erase(ctx context.Context, user string, replies []flow.Reply) ([]flow.Reply, error) {
+	total := 0
+	for _, e := range r.erasers {
+		n, err := e.Erase(ctx, user)
+		if err != nil {
+			return nil, fmt.Errorf("chat: erase: %w", err)
+		}
+		total += n
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	n, err := r.store.Delete(callCtx, user)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("chat: erase session: %w", err)
+	}
+	total += n
+	r.log.Info("user data erased", "items", total)
+	return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
+}
+
+// Encode turns a state into the bytes kept by the session store.
+func Encode(st flow.State) ([]byte, error) {
+	st.Schema = flow.SchemaVersion
+	data, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("chat: encode session: %w", err)
+	}
+	return data, nil
+}
+
+// Decode reads stored bytes; empty data is a new session.
+func Decode(data []byte) (flow.State, error) {
+	var st flow.State
+	if len(data) == 0 {
+		return st, nil
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return flow.State{}, fmt.Errorf("chat: decode session: %w", err)
+	}
+	if st.Schema > flow.SchemaVersion {
+		return flow.State{}, fmt.Errorf("chat: session schema %d is newer than %d", st.Schema, flow.SchemaVersion)
+	}
+	return st, nil
+}
+
+// keyedMutex serializes work per key and forgets keys nobody holds.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[string]*keyLock
+}
+
+type keyLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[string]*keyLock{}
+	}
+	l := k.locks[key]
+	if l == nil {
+		l = &keyLock{}
+		k.locks[key] = l
+	}
+	l.refs++
+	k.mu.Unlock()
+	l.mu.Lock()
+	return func() {
+		l.mu.Unlock()
+		k.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,96 @@
+// Package config reads the bot's settings from the environment, once, at
+// start. Every secret may also come from a file named by NAME_FILE. All
+// problems are reported together.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of one bot process.
+type Config struct {
+	TelegramToken string
+	FlowsDir      string // "" = embedded flows
+	ContentDir    string // "" = embedded content
+	SessionTTL    time.Duration
+	LogLevel      slog.Level
+	LogFormat     string // "text" or "json"
+}
+
+// Getenv looks up one environment variable.
+type Getenv func(string) string
+
+// Load reads the configuration; the error lists every problem found.
+func Load(getenv Getenv) (Config, error) {
+	var errs []error
+	c := Config{
+		FlowsDir:   getenv("FLOWS_DIR"),
+		ContentDir: getenv("CONTENT_DIR"),
+		LogFormat:  orDefault(getenv("LOG_FORMAT"), "text"),
+	}
+	var err error
+	if c.TelegramToken, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.SessionTTL, err = duration(getenv, "SESSION_TTL", 720*time.Hour); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "info"))); err != nil {
+		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error: %w", err))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat))
+	}
+	for _, d := range []struct{ name, dir string }{{"FLOWS_DIR", c.FlowsDir}, {"CONTENT_DIR", c.ContentDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if fi, err := os.Stat(d.dir); err != nil || !fi.IsDir() {
+			errs = append(errs, fmt.Errorf("%s: %q is not a readable folder", d.name, d.dir))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return c, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// secret reads NAME, or the file named by NAME_FILE (not both).
+func secret(getenv Getenv, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", fmt.Errorf("%s and %s_FILE are both set: keep one", name, name)
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(data)), nil
+	}
+	return v, nil
+}
+
+func duration(getenv Getenv, name string, def time.Duration) (time.Duration, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive duration such as 720h, got %q", name, v)
+	}
+	return d, nil
+}

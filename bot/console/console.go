@@ -1,0 +1,120 @@
+// Package console is the terminal transport: it reads lines from a reader,
+// passes them to the conversation runner and prints the replies, with
+// choices as numbered options. Piped input gives a scriptable dialogue.
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+// Handler runs one turn; *chat.Runner implements it.
+type Handler interface {
+	Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error)
+}
+
+// Console is one terminal conversation.
+type Console struct {
+	In          io.Reader
+	Out         io.Writer
+	User        string // session key; stable so a Redis-backed chat can resume
+	Interactive bool   // a person at a terminal: show a prompt; else echo input
+	Log         *slog.Logger
+}
+
+const banner = "安宁 · 终端对话。输入 /help 查看命令，/quit 或 Ctrl+D 退出。"
+
+// Run chats until the input ends, /quit is typed or ctx is done.
+func (c *Console) Run(ctx context.Context, h Handler) error {
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	in := bufio.NewReader(c.In)
+	fmt.Fprintln(c.Out, banner)
+	first, err := readLine(in)
+	if err != nil && first == "" {
+		// Nothing typed at all: still greet, so a plain start shows something.
+		return c.turn(ctx, h, "/start")
+	}
+	if !strings.HasPrefix(strings.TrimSpace(first), "/start") {
+		if err := c.turn(ctx, h, "/start"); err != nil {
+			return err
+		}
+	}
+	line := first
+	for {
+		if !c.Interactive {
+			fmt.Fprintf(c.Out, "\n> %s\n", line)
+		}
+		switch strings.TrimSpace(line) {
+		case "/quit", "/exit":
+			fmt.Fprintln(c.Out, "\n再见。需要时随时回来。")
+			return nil
+		}
+		if err := c.turn(ctx, h, line); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		var err error
+		line, err = readLine(in)
+		if err != nil && line == "" {
+			if errors.Is(err, io.EOF) {
+				fmt.Fprintln(c.Out)
+				return nil
+			}
+			return fmt.Errorf("console: read input: %w", err)
+		}
+	}
+}
+
+func (c *Console) turn(ctx context.Context, h Handler, line string) error {
+	replies, err := h.Handle(ctx, c.User, flow.Event{Kind: flow.EventText, Text: line})
+	if err != nil {
+		c.Log.Error("turn failed", "err", err)
+	}
+	fmt.Fprint(c.Out, "\n"+Render(replies))
+	if c.Interactive {
+		fmt.Fprint(c.Out, "\n> ")
+	}
+	return nil
+}
+
+// readLine reads one line of any length, without its line ending.
+func readLine(r *bufio.Reader) (string, error) {
+	s, err := r.ReadString('\n')
+	return strings.TrimRight(s, "\r\n"), err
+}
+
+// Render formats replies as the console shows them; conversation tests match
+// their expectations against this text.
+func Render(replies []flow.Reply) string {
+	var b strings.Builder
+	for i, r := range replies {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		switch r.Kind {
+		case flow.ReplyCitation:
+			b.WriteString("【法条】")
+		case flow.ReplyChannel:
+			b.WriteString("【渠道】")
+		case flow.ReplyCrisis:
+			b.WriteString("【重要】")
+		}
+		b.WriteString(r.Text)
+		b.WriteString("\n")
+		for j, label := range r.Choices {
+			fmt.Fprintf(&b, "  %d. %s\n", j+1, label)
+		}
+	}
+	return b.String()
+}

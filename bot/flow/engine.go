@@ -1,0 +1,609 @@
+package flow
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SchemaVersion is the version of State's encoding.
+const SchemaVersion = 1
+
+// Limits that keep a session small and a turn bounded.
+const (
+	MaxInputRunes = 4096 // longer text is refused, state unchanged
+	maxHistory    = 30   // answers /back can undo
+	maxHops       = 64   // steps one turn may pass through
+	missesForMenu = 3    // misses before the menu is offered
+)
+
+// State is one person's place in the conversation. The engine never changes
+// the State it is given; it returns a new one.
+type State struct {
+	Schema  int               `json:"v"`
+	Flow    string            `json:"f,omitempty"`
+	Step    string            `json:"s,omitempty"`
+	Vars    map[string]string `json:"vars,omitempty"`
+	History []Frame           `json:"h,omitempty"`
+	Seq     int               `json:"q,omitempty"` // numbers each question, so old buttons are recognised
+	Misses  int               `json:"m,omitempty"`
+	Pending string            `json:"p,omitempty"` // a confirmation being asked, e.g. "delete"
+	Updated int64             `json:"t,omitempty"` // unix seconds of the last turn
+}
+
+// Frame is one answered question, kept so /back can undo it.
+type Frame struct {
+	Flow string `json:"f"`
+	Step string `json:"s"`
+	Undo []Undo `json:"u,omitempty"`
+}
+
+// Undo restores one variable to its value before an answer.
+type Undo struct {
+	Var string `json:"n"`
+	Old string `json:"o,omitempty"`
+	Had bool   `json:"h,omitempty"`
+}
+
+func (s State) clone() State {
+	c := s
+	if s.Vars != nil {
+		c.Vars = make(map[string]string, len(s.Vars))
+		for k, v := range s.Vars {
+			c.Vars[k] = v
+		}
+	}
+	c.History = append([]Frame(nil), s.History...)
+	return c
+}
+
+// Ref identifies the question now being asked; choices carry it so a press on
+// an old button can be told apart.
+func (s State) Ref() string { return strconv.Itoa(s.Seq) }
+
+// EventKind says what the person did.
+type EventKind int
+
+// Event kinds.
+const (
+	EventText        EventKind = iota // typed text or a command
+	EventPick                         // pressed a choice button: Ref and Index
+	EventAttachment                   // sent a photo or file
+	EventUnsupported                  // sent something the bot cannot read (sticker, voice...)
+)
+
+// Event is one thing the person did, as the transport saw it.
+type Event struct {
+	Kind       EventKind
+	Text       string
+	Ref        string
+	Index      int
+	Attachment *Attachment
+}
+
+// Attachment describes a file the person sent; its bytes stay with the transport.
+type Attachment struct {
+	ID       string // the transport's file id
+	UniqueID string
+	Name     string
+	MIME     string
+	Size     int64
+	Caption  string
+}
+
+// ReplyKind tells transports how a reply may be shown.
+type ReplyKind int
+
+// Reply kinds.
+const (
+	ReplySay      ReplyKind = iota // flow text
+	ReplyCitation                  // a statute, verbatim
+	ReplyChannel                   // a complaint channel
+	ReplyNotice                    // the engine's own short message
+	ReplyCrisis                    // crisis hotlines: show first
+)
+
+// Reply is one message to send. Text is plain text: transports escape it.
+type Reply struct {
+	Kind    ReplyKind
+	Text    string
+	Choices []string
+	Ref     string // with Choices: the question they answer
+}
+
+// Action kinds the runner carries out after a turn.
+const (
+	DoErase       = "erase"        // delete all of the person's data
+	DoEvidenceAdd = "evidence.add" // keep the attachment as evidence
+	DoEvidence    = "evidence"     // a step's evidence action
+	DoDraft       = "draft"        // a step's draft action
+)
+
+// Action is work with side effects that the engine asks the runner to do.
+type Action struct {
+	Kind       string
+	With       map[string]string
+	Attachment *Attachment
+}
+
+// Output is the result of one turn.
+type Output struct {
+	State   State
+	Replies []Reply
+	Actions []Action
+	Visited []string // "flow.step" of every step entered, in order
+}
+
+// Engine runs a flow set. It is pure: no I/O, time comes from Now.
+type Engine struct {
+	set    *Set
+	now    func() time.Time
+	crisis []string
+}
+
+// NewEngine returns an engine for the set; now supplies the time.
+func NewEngine(set *Set, now func() time.Time) *Engine {
+	e := &Engine{set: set, now: now}
+	for _, w := range set.Library.Safety.Words {
+		if w = normalizeText(w); w != "" {
+			e.crisis = append(e.crisis, w)
+		}
+	}
+	return e
+}
+
+// Set returns the flows the engine runs.
+func (e *Engine) Set() *Set { return e.set }
+
+// turn holds the work of one Handle call.
+type turn struct {
+	e   *Engine
+	s   State
+	out Output
+}
+
+// Handle computes the person's next state and the replies to send.
+func (e *Engine) Handle(st State, ev Event) Output {
+	t := &turn{e: e, s: st.clone()}
+	now := e.now()
+	if t.s.Schema == 0 {
+		t.s.Schema = SchemaVersion
+		t.s.Seq = int(now.Unix()%100000) * 10 // a fresh session's buttons never match an old one's
+	}
+	t.s.Updated = now.Unix()
+	if t.s.Step != "" && t.current() == nil {
+		t.notice(msgUpdated)
+		t.s.History = nil
+		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		return t.finish()
+	}
+	switch ev.Kind {
+	case EventText:
+		t.text(ev.Text)
+	case EventPick:
+		t.pick(ev.Ref, ev.Index)
+	case EventAttachment:
+		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: ev.Attachment})
+	default:
+		t.notice(msgUnsupported)
+	}
+	return t.finish()
+}
+
+func (t *turn) finish() Output {
+	t.out.State = t.s
+	return t.out
+}
+
+func (t *turn) current() *Step {
+	f := t.e.set.Flows[t.s.Flow]
+	if f == nil {
+		return nil
+	}
+	return f.Steps[t.s.Step]
+}
+
+func (t *turn) notice(text string) {
+	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: text})
+}
+
+func (t *turn) text(raw string) {
+	in := strings.TrimSpace(raw)
+	switch {
+	case in == "":
+		t.notice(msgEmpty)
+		return
+	case utf8.RuneCountInString(in) > MaxInputRunes:
+		t.notice(fmt.Sprintf(msgTooLong, MaxInputRunes))
+		return
+	case strings.HasPrefix(in, "/"):
+		t.command(in)
+		return
+	}
+	if t.inCrisis(in) {
+		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCrisis, Text: t.e.set.Library.Safety.Message})
+	}
+	if t.s.Pending != "" {
+		t.confirm(in)
+		return
+	}
+	step := t.current()
+	if step == nil || !step.Waits() {
+		t.enter(t.welcome())
+		return
+	}
+	t.answer(step, in)
+}
+
+func (t *turn) welcome() Target { return Target{Flow: MainFlow, Step: t.e.set.Flows[MainFlow].Start} }
+
+func (t *turn) inCrisis(in string) bool {
+	norm := normalizeText(in)
+	for _, w := range t.e.crisis {
+		if strings.Contains(norm, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// normalizeText lowercases and drops spaces and punctuation, so "不 想 活了！"
+// still matches "不想活".
+func normalizeText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, halfWidth.Replace(s))
+}
+
+func (t *turn) command(in string) {
+	name, arg, _ := strings.Cut(in, " ")
+	name, _, _ = strings.Cut(strings.ToLower(name), "@") // "/start@AnNingBot"
+	arg = strings.TrimSpace(arg)
+	if name != "/cancel" && name != "/delete" {
+		t.s.Pending = ""
+	}
+	switch name {
+	case "/start":
+		if f, ok := t.e.set.Flows[arg]; ok && arg != "" {
+			t.enter(Target{Flow: f.ID, Step: f.Start})
+			return
+		}
+		t.enter(t.welcome())
+	case "/menu":
+		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+	case "/back":
+		t.back()
+	case "/restart":
+		t.s = State{Schema: SchemaVersion, Seq: t.s.Seq, Updated: t.s.Updated}
+		t.notice(msgRestart)
+		t.enter(t.welcome())
+	case "/help":
+		t.notice(msgHelp)
+		t.reshow()
+	case "/law":
+		t.enter(Target{Flow: LawFlow, Step: t.e.set.Flows[LawFlow].Start})
+	case "/channels":
+		t.enter(Target{Flow: ChannelsFlow, Step: t.e.set.Flows[ChannelsFlow].Start})
+	case "/delete":
+		t.s.Pending = "delete"
+		t.s.Seq++
+		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: msgDeleteAsk,
+			Choices: []string{msgDeleteYes, msgDeleteNo}, Ref: t.s.Ref()})
+	case "/cancel":
+		switch {
+		case t.s.Pending != "":
+			t.s.Pending = ""
+			t.notice(msgDeleteKept)
+			t.reshow()
+		case t.current() != nil && !(t.s.Flow == MainFlow && t.s.Step == MenuStep):
+			t.notice(msgCancelled)
+			t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		default:
+			t.notice(msgNothingCancel)
+			t.reshow()
+		}
+	default:
+		t.notice(msgUnknownCommand)
+	}
+}
+
+// confirm answers the pending /delete question.
+func (t *turn) confirm(in string) {
+	t.s.Pending = ""
+	if in == "1" || in == msgDeleteYes || in == "确认" || in == "删除" {
+		t.erase()
+		return
+	}
+	t.notice(msgDeleteKept)
+	t.reshow()
+}
+
+func (t *turn) erase() {
+	t.s = State{}
+	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: msgDeleted})
+	t.out.Actions = append(t.out.Actions, Action{Kind: DoErase})
+}
+
+func (t *turn) pick(ref string, index int) {
+	if ref != t.s.Ref() {
+		t.notice(msgStale)
+		t.reshow()
+		return
+	}
+	if t.s.Pending != "" {
+		t.s.Pending = ""
+		if index == 0 {
+			t.erase()
+			return
+		}
+		t.notice(msgDeleteKept)
+		t.reshow()
+		return
+	}
+	step := t.current()
+	if step == nil {
+		t.enter(t.welcome())
+		return
+	}
+	t.choose(step, index)
+}
+
+// choose follows the index-th option of the waiting step. One past the last
+// is the "back to menu" option shown after repeated misses; for an optional
+// question without choices, index 0 is "skip".
+func (t *turn) choose(step *Step, index int) {
+	n := len(step.Choices)
+	skip := step.Ask != nil && !step.Ask.Required
+	switch {
+	case index >= 0 && index < n:
+		c := step.Choices[index]
+		t.record(step, c.Set)
+		target := c.Target
+		if target == nil {
+			target = step.Next
+		}
+		t.enter(*target)
+	case skip && index == n:
+		t.record(step, []Assign{{Var: step.Ask.Var}})
+		t.enter(*step.Next)
+	case index == n+btoi(skip):
+		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+	default:
+		t.notice(msgStale)
+		t.reshow()
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (t *turn) answer(step *Step, in string) {
+	if i := matchChoice(step, in); i >= 0 {
+		t.choose(step, i)
+		return
+	}
+	if step.Ask != nil {
+		if !step.Ask.Required && (in == msgSkip || in == "不知道" || in == "不清楚") {
+			t.choose(step, len(step.Choices))
+			return
+		}
+		value, problem := checkAnswer(step.Ask, in, t.e.now())
+		if problem == "" {
+			t.record(step, []Assign{{Var: step.Ask.Var, Value: value}})
+			t.enter(*step.Next)
+			return
+		}
+		if step.Ask.Error != "" {
+			problem = step.Ask.Error
+		}
+		t.s.Misses++
+		if t.s.Misses >= missesForMenu {
+			problem += "\n" + msgAskAgain
+		}
+		t.notice(problem)
+		return
+	}
+	if menuWords[strings.ToLower(in)] {
+		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		return
+	}
+	t.s.Misses++
+	if t.s.Misses >= missesForMenu {
+		t.notice(msgNoMatchMenu)
+	} else {
+		t.notice(msgNoMatch)
+	}
+	t.reshow()
+}
+
+// matchChoice finds the option a typed answer means: its number, its label,
+// or a part of exactly one label. It returns -1 when nothing matches.
+func matchChoice(step *Step, in string) int {
+	s := strings.TrimRight(halfWidth.Replace(in), ".、) ")
+	n := len(step.Choices)
+	skip := step.Ask != nil && !step.Ask.Required
+	if i, err := strconv.Atoi(s); err == nil && step.Ask == nil {
+		if i >= 1 && i <= n+1+btoi(skip) {
+			return i - 1
+		}
+		return -1
+	}
+	norm := normalizeText(s)
+	if norm == "" {
+		return -1
+	}
+	for i, c := range step.Choices {
+		if normalizeText(c.Label) == norm {
+			return i
+		}
+	}
+	if step.Ask != nil || utf8.RuneCountInString(norm) < 2 {
+		return -1 // free text must not be mistaken for a choice
+	}
+	found := -1
+	for i, c := range step.Choices {
+		if strings.Contains(normalizeText(c.Label), norm) {
+			if found >= 0 {
+				return -1
+			}
+			found = i
+		}
+	}
+	return found
+}
+
+// record remembers an answer for /back, then applies its assignments.
+func (t *turn) record(step *Step, sets []Assign) {
+	f := Frame{Flow: step.Flow, Step: step.ID}
+	for _, a := range sets {
+		old, had := t.s.Vars[a.Var]
+		f.Undo = append(f.Undo, Undo{Var: a.Var, Old: old, Had: had})
+	}
+	t.s.History = append(t.s.History, f)
+	if len(t.s.History) > maxHistory {
+		t.s.History = t.s.History[len(t.s.History)-maxHistory:]
+	}
+	t.assign(sets)
+}
+
+func (t *turn) assign(sets []Assign) {
+	if len(sets) == 0 {
+		return
+	}
+	if t.s.Vars == nil {
+		t.s.Vars = map[string]string{}
+	}
+	for _, a := range sets {
+		t.s.Vars[a.Var] = a.Value
+	}
+}
+
+func (t *turn) back() {
+	for len(t.s.History) > 0 {
+		f := t.s.History[len(t.s.History)-1]
+		t.s.History = t.s.History[:len(t.s.History)-1]
+		for i := len(f.Undo) - 1; i >= 0; i-- {
+			u := f.Undo[i]
+			if u.Had {
+				t.s.Vars[u.Var] = u.Old
+			} else {
+				delete(t.s.Vars, u.Var)
+			}
+		}
+		if fl := t.e.set.Flows[f.Flow]; fl != nil && fl.Steps[f.Step] != nil {
+			t.notice(msgBack)
+			t.enter(Target{Flow: f.Flow, Step: f.Step})
+			return
+		}
+	}
+	t.notice(msgBackNone)
+	t.reshow()
+}
+
+// reshow repeats the question now being asked, with a fresh Ref.
+func (t *turn) reshow() {
+	step := t.current()
+	if step == nil {
+		t.enter(t.welcome())
+		return
+	}
+	if !step.Waits() {
+		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		return
+	}
+	last := step.Say[len(step.Say)-1]
+	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: last.Render(t.s.Vars)})
+	t.ask(step)
+}
+
+// enter moves to a step and runs it and the steps after it until one waits.
+func (t *turn) enter(target Target) {
+	for hop := 0; ; hop++ {
+		if hop == maxHops {
+			t.notice(msgLoop) // the validator forbids such loops; this is a last guard
+			target = Target{Flow: MainFlow, Step: MenuStep}
+		}
+		f := t.e.set.Flows[target.Flow]
+		step := f.Steps[target.Step]
+		t.s.Flow, t.s.Step = f.ID, step.ID
+		t.s.Misses = 0
+		t.out.Visited = append(t.out.Visited, f.ID+"."+step.ID)
+		t.say(step)
+		if step.Action != "" {
+			t.out.Actions = append(t.out.Actions, Action{Kind: step.Action, With: step.With})
+		}
+		switch {
+		case step.Waits():
+			t.ask(step)
+			return
+		case step.End:
+			target = Target{Flow: MainFlow, Step: MenuStep}
+		case len(step.Branch) > 0:
+			for _, r := range step.Branch {
+				if r.Cond == nil || r.Cond.Eval(t.s.Vars) {
+					t.assign(r.Set)
+					target = r.Target
+					break
+				}
+			}
+		default:
+			target = *step.Next
+		}
+		if hop > maxHops {
+			return
+		}
+	}
+}
+
+func (t *turn) say(step *Step) {
+	for _, tpl := range step.Say {
+		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: tpl.Render(t.s.Vars)})
+	}
+	lib := t.e.set.Library
+	for _, id := range step.Cite {
+		if st, ok := lib.Statute(id); ok {
+			t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCitation, Text: FormatStatute(st)})
+		}
+	}
+	for _, id := range step.Channels {
+		if c, ok := lib.Channel(id); ok {
+			t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyChannel, Text: FormatChannel(c)})
+		}
+	}
+}
+
+// ask attaches the step's options to the last reply and opens a new question.
+func (t *turn) ask(step *Step) {
+	t.s.Seq++
+	var labels []string
+	for _, c := range step.Choices {
+		labels = append(labels, c.Label)
+	}
+	if step.Ask != nil && !step.Ask.Required {
+		labels = append(labels, msgSkip)
+	}
+	if t.s.Misses >= missesForMenu && step.Ask == nil {
+		labels = append(labels, msgBackToMenu)
+	}
+	last := &t.out.Replies[len(t.out.Replies)-1]
+	if step.Ask != nil {
+		hint := step.Ask.Hint
+		if !step.Ask.Required {
+			hint = strings.TrimSpace(hint + msgOptionalHint)
+		}
+		if hint != "" {
+			last.Text += "\n" + hint
+		}
+	}
+	last.Choices, last.Ref = labels, t.s.Ref()
+}

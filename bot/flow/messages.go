@@ -1,0 +1,43 @@
+package flow
+
+// The engine's own words: short, plain and calm. Flow text lives in flows/.
+const (
+	msgHelp = `可用的命令：
+/menu 回到主菜单
+/back 撤回上一个回答
+/law 查看相关法条
+/channels 查看投诉、举报渠道
+/restart 从头开始
+/delete 删除我的全部数据
+/cancel 取消当前操作
+/help 查看本说明
+
+有选项时，回复选项前的数字或选项文字即可。
+本工具提供的是自助信息，不是律师意见。`
+	msgEmpty          = "没有收到内容。请输入文字，或回复选项前的数字。"
+	msgTooLong        = "这条消息太长了（超过 %d 个字），我没有保存。请分几条发送，或只写要点。"
+	msgUnknownCommand = "没有这个命令。输入 /help 查看可用的命令。"
+	msgNoMatch        = "没有对上选项。请回复选项前的数字，例如 1。"
+	msgNoMatchMenu    = "还是没有对上。可以回复数字选择，也可以选最后一项回到主菜单，或输入 /help 查看帮助。"
+	msgAskAgain       = "可以重新输入；不想回答可以输入 /cancel 回到主菜单。"
+	msgStale          = "这个按钮已过期，请看最新的问题。"
+	msgBackNone       = "已经是开头了，没有可以撤回的回答。"
+	msgBack           = "好的，撤回了上一个回答。"
+	msgRestart        = "好的，我们从头开始。之前填写的内容已清空。"
+	msgCancelled      = "已取消，回到主菜单。"
+	msgNothingCancel  = "现在没有要取消的操作。"
+	msgDeleteAsk      = "确定要删除你在这里的全部数据吗？包括对话进度、填写的信息和保存的证据。删除后无法恢复。"
+	msgDeleteYes      = "确认删除"
+	msgDeleteNo       = "取消"
+	msgDeleteKept     = "已取消删除，你的数据都还在。"
+	msgDeleted        = "你的数据已经删除。需要时随时发消息，我们重新开始。"
+	msgUpdated        = "指南内容已经更新，你之前所在的步骤已不存在。我们从主菜单继续，已填写的信息都还在。"
+	msgUnsupported    = "我目前能处理文字消息，以及图片、截图和文件（作为证据保存）。请用文字回复，或回复选项前的数字。"
+	msgSkip           = "跳过"
+	msgBackToMenu     = "回到主菜单"
+	msgOptionalHint   = "（可以回复“跳过”）"
+	msgLoop           = "抱歉，这里出了点问题，我们先回到主菜单。"
+)
+
+// menuWords are typed answers that always mean "take me to the menu".
+var menuWords = map[string]bool{"菜单": true, "主菜单": true, "回到主菜单": true, "返回主菜单": true, "返回菜单": true, "menu": true}

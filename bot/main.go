@@ -1,0 +1,208 @@
+// Command bot runs AnNing (安宁). With no configuration it opens a chat in the
+// terminal; `bot lint [DIR]` checks flow files; `bot graph [FLOW]` prints a
+// Mermaid flowchart. main only reads the configuration and wires the parts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/anning-bot/anning/bot/chat"
+	"github.com/anning-bot/anning/bot/config"
+	"github.com/anning-bot/anning/bot/console"
+	"github.com/anning-bot/anning/bot/diag"
+	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
+	"github.com/anning-bot/anning/flows"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  bot               run the bot (a terminal chat unless TELEGRAM_BOT_TOKEN is set)
+  bot lint [DIR]    check the flows in DIR (default: FLOWS_DIR or the built-in flows)
+  bot graph [FLOW]  print a Mermaid flowchart of a flow (default: main)
+`
+
+// run is main without the process: tests call it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv config.Getenv) int {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	log := newLogger(cfg, stderr)
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "":
+	case "lint":
+		dir := cfg.FlowsDir
+		if len(args) > 1 {
+			dir = args[1]
+		}
+		return lint(cfg, dir, stdout, stderr)
+	case "graph":
+		name := flow.MainFlow
+		if len(args) > 1 {
+			name = args[1]
+		}
+		return graph(cfg, name, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+
+	m, err := NewMain(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer m.Close()
+	if err := m.Run(ctx, stdin, stdout); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// Main is the wired bot process; tests start it end to end.
+type Main struct {
+	Config config.Config
+	Log    *slog.Logger
+	Runner *chat.Runner
+}
+
+// NewMain loads content and flows and wires the runner.
+func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
+	set, err := loadFlows(cfg, cfg.FlowsDir)
+	if err != nil {
+		return nil, err
+	}
+	engine := flow.NewEngine(set, time.Now)
+	store := session.NewMemory(cfg.SessionTTL, time.Now)
+	runner := chat.NewRunner(engine, store, chat.Options{Log: log})
+	return &Main{Config: cfg, Log: log, Runner: runner}, nil
+}
+
+// Run serves until the input ends or ctx is cancelled.
+func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	if m.Config.TelegramToken != "" {
+		return errors.New("main: the Telegram transport is not built yet; unset TELEGRAM_BOT_TOKEN to chat in the terminal")
+	}
+	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log}
+	return c.Run(ctx, m.Runner)
+}
+
+// Close releases what Main holds.
+func (m *Main) Close() error { return nil }
+
+func loadFlows(cfg config.Config, flowsDir string) (*flow.Set, error) {
+	var contentFS fs.FS = content.FS
+	if cfg.ContentDir != "" {
+		contentFS = os.DirFS(cfg.ContentDir)
+	}
+	lib, err := legal.Load(contentFS)
+	if err != nil {
+		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+	}
+	var flowsFS fs.FS = flows.FS
+	if flowsDir != "" {
+		flowsFS = os.DirFS(flowsDir)
+	}
+	set, err := flow.Load(flowsFS, lib)
+	if err != nil {
+		return nil, inFolder(orDefault(flowsDir, "flows"), err)
+	}
+	return set, nil
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// inFolder puts the folder in front of each file name in the problems, so an
+// editor can jump to flows/borrower.yaml:12:5 from the output.
+func inFolder(dir string, err error) error {
+	var list diag.List
+	if !errors.As(err, &list) {
+		return err
+	}
+	moved := make(diag.List, len(list))
+	for i, p := range list {
+		p.Pos.File = filepath.Join(dir, p.Pos.File)
+		moved[i] = p
+	}
+	return fmt.Errorf("%d problem(s):\n%w", len(moved), moved)
+}
+
+func lint(cfg config.Config, dir string, stdout, stderr io.Writer) int {
+	set, err := loadFlows(cfg, dir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	steps := 0
+	for _, f := range set.Flows {
+		steps += len(f.Steps)
+	}
+	fmt.Fprintf(stdout, "ok: %d flows, %d steps, %d statutes, %d channels\n",
+		len(set.Flows), steps, len(set.Library.Statutes), len(set.Library.Channels))
+	return 0
+}
+
+func graph(cfg config.Config, name string, stdout, stderr io.Writer) int {
+	set, err := loadFlows(cfg, cfg.FlowsDir)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	out, err := flow.Mermaid(set, name)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	fmt.Fprint(stdout, out)
+	return 0
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

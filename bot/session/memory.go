@@ -1,0 +1,86 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Memory is an in-process Store. Entries idle for longer than ttl are
+// dropped when next touched (ttl 0: never).
+type Memory struct {
+	mu      sync.Mutex
+	entries map[string]memEntry
+	ttl     time.Duration
+	now     func() time.Time
+}
+
+type memEntry struct {
+	data    []byte
+	rev     int64
+	expires time.Time
+}
+
+// NewMemory returns an empty memory store.
+func NewMemory(ttl time.Duration, now func() time.Time) *Memory {
+	if now == nil {
+		now = time.Now
+	}
+	return &Memory{entries: map[string]memEntry{}, ttl: ttl, now: now}
+}
+
+func (m *Memory) live(user string) (memEntry, bool) {
+	e, ok := m.entries[user]
+	if ok && m.ttl > 0 && m.now().After(e.expires) {
+		delete(m.entries, user)
+		return memEntry{}, false
+	}
+	return e, ok
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, user string) (Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return Entry{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.live(user)
+	if !ok {
+		return Entry{}, nil
+	}
+	return Entry{Data: append([]byte(nil), e.data...), Rev: e.rev}, nil
+}
+
+// Put implements Store.
+func (m *Memory) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, _ := m.live(user)
+	if e.rev != rev {
+		return 0, ErrConflict
+	}
+	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1}
+	if m.ttl > 0 {
+		next.expires = m.now().Add(m.ttl)
+	}
+	m.entries[user] = next
+	return next.rev, nil
+}
+
+// Delete implements Store.
+func (m *Memory) Delete(ctx context.Context, user string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.live(user); !ok {
+		return 0, nil
+	}
+	delete(m.entries, user)
+	return 1, nil
+}

@@ -1,0 +1,31 @@
+// Package session keeps each person's conversation state between turns,
+// behind a small Store interface with compare-and-set writes. The memory
+// store here serves the console and tests; Redis serves production.
+package session
+
+import (
+	"context"
+	"errors"
+)
+
+// ErrConflict means the entry changed since it was read: reload and retry.
+var ErrConflict = errors.New("session: entry changed since it was read")
+
+// Entry is a stored session: opaque bytes and a revision for compare-and-set.
+// A user with no session has the zero Entry (Rev 0).
+type Entry struct {
+	Data []byte
+	Rev  int64
+}
+
+// Store keeps one Entry per user id.
+type Store interface {
+	// Get returns the user's entry, or the zero Entry when there is none.
+	Get(ctx context.Context, user string) (Entry, error)
+	// Put writes data if the stored revision is still rev (0: none stored),
+	// and returns the new revision; otherwise it returns ErrConflict.
+	Put(ctx context.Context, user string, data []byte, rev int64) (int64, error)
+	// Delete erases everything kept for the user and says how many items
+	// were removed.
+	Delete(ctx context.Context, user string) (int, error)
+}
