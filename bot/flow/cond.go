@@ -19,9 +19,9 @@ type Cond struct {
 }
 
 type term struct {
-	name   string
-	op     string // "set", "unset", "==", "!="
-	value  string
+	name  string
+	op    string // "set", "unset", "==", "!="
+	value string
 }
 
 // ParseCond parses a condition.
