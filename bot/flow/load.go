@@ -36,7 +36,7 @@ func Load(fsys fs.FS, lib *legal.Library) (*Set, error) {
 			continue
 		}
 		f := parseFlow(name, data, &probs)
-		if f == nil {
+		if f == nil || !idRe.MatchString(f.ID) {
 			continue
 		}
 		if prev, dup := set.Flows[f.ID]; dup {
@@ -45,9 +45,7 @@ func Load(fsys fs.FS, lib *legal.Library) (*Set, error) {
 		}
 		set.Flows[f.ID] = f
 	}
-	if len(probs) == 0 {
-		validate(set, &probs)
-	}
+	validate(set, &probs)
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("flow: %d problem(s) in the flows:\n%w", len(probs), err)
 	}
@@ -258,7 +256,7 @@ func parseRule(file, flowID string, n *yaml.Node, probs *diag.List) *Rule {
 			c, err := ParseCond(src)
 			if err != nil {
 				probs.Add(diag.At(file, v), `e.g. lender_kind == bank, or not platform`, "%v", err)
-				return
+				c = &Cond{Source: src} // never true; keeps the case in place for the other checks
 			}
 			r.Cond = c
 		case "goto", "flow":
