@@ -49,6 +49,9 @@ func parseTerm(s string) (term, error) {
 		if name, value, ok := strings.Cut(s, op); ok {
 			name = strings.TrimSpace(name)
 			value = strings.TrimSpace(value)
+			if value == "" {
+				return term{}, fmt.Errorf("%q compares with nothing: write %s \"\" to test for empty", s, strings.TrimSpace(s))
+			}
 			if len(value) >= 2 && value[0] == '"' && value[len(value)-1] == '"' {
 				value = value[1 : len(value)-1]
 			} else if strings.ContainsAny(value, "\" ") {

@@ -432,11 +432,15 @@ func matchChoice(step *Step, in string) int {
 	s := strings.TrimRight(halfWidth.Replace(in), ".、) ")
 	n := len(step.Choices)
 	skip := step.Ask != nil && !step.Ask.Required
-	if i, err := strconv.Atoi(s); err == nil && step.Ask == nil {
-		if i >= 1 && i <= n+1+btoi(skip) {
+	if i, err := strconv.Atoi(s); err == nil {
+		switch {
+		case step.Ask == nil && i >= 1 && i <= n+1: // n+1: the menu option shown after misses
 			return i - 1
+		case step.Ask == nil:
+			return -1
+		case step.Ask.Kind == KindText && i >= 1 && i <= n+btoi(skip):
+			return i - 1 // a bare number is no answer to a text question: it picks an option
 		}
-		return -1
 	}
 	norm := normalizeText(s)
 	if norm == "" {

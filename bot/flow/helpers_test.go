@@ -8,6 +8,7 @@ import (
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/legal"
 	"github.com/anning-bot/anning/content"
+	"github.com/anning-bot/anning/flows"
 )
 
 var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
@@ -71,6 +72,15 @@ func load(t testing.TB, extra map[string]string) (*flow.Set, error) {
 func mustLoad(t testing.TB, demo string) *flow.Set {
 	t.Helper()
 	set, err := load(t, map[string]string{"demo.yaml": demo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func shippedSet(t testing.TB) *flow.Set {
+	t.Helper()
+	set, err := flow.Load(flows.FS, library(t))
 	if err != nil {
 		t.Fatal(err)
 	}

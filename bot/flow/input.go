@@ -20,7 +20,7 @@ var halfWidth = strings.NewReplacer(
 var (
 	mobileRe   = regexp.MustCompile(`^1[3-9]\d{9}$`)
 	landlineRe = regexp.MustCompile(`^0\d{9,11}$`)
-	serviceRe  = regexp.MustCompile(`^(?:95\d{3,6}|96\d{3,6}|106\d{5,17}|[48]00\d{7}|12\d{3})$`)
+	serviceRe  = regexp.MustCompile(`^(?:95\d{3,6}|96\d{3,6}|106\d{5,17}|[48]00\d{7})$`)
 )
 
 // checkAnswer validates a free-text answer for the ask and returns the value
