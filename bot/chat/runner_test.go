@@ -1,0 +1,229 @@
+package chat_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anning-bot/anning/bot/chat"
+	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
+	"github.com/anning-bot/anning/flows"
+)
+
+var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+func engine(t testing.TB) *flow.Engine {
+	t.Helper()
+	lib, err := legal.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := flow.Load(flows.FS, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return flow.NewEngine(set, func() time.Time { return testNow })
+}
+
+func text(s string) flow.Event { return flow.Event{Kind: flow.EventText, Text: s} }
+
+func stored(t *testing.T, s session.Store, user string) flow.State {
+	t.Helper()
+	e, err := s.Get(context.Background(), user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := chat.Decode(e.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// racingStore lets "another process" write the session between our read and
+// our write, once.
+type racingStore struct {
+	*session.Memory
+	once  sync.Once
+	other func()
+	puts  int
+}
+
+func (r *racingStore) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
+	r.puts++
+	r.once.Do(r.other)
+	return r.Memory.Put(ctx, user, data, rev)
+}
+
+func TestConflictRecomputesFromFreshState(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	e := engine(t)
+	r := chat.NewRunner(e, mem, chat.Options{})
+	if _, err := r.Handle(ctx, "u", text("/start")); err != nil {
+		t.Fatal(err)
+	}
+	rs := &racingStore{Memory: mem}
+	rs.other = func() {
+		// Another process moves the user to /law before our write lands.
+		other := chat.NewRunner(e, mem, chat.Options{})
+		if _, err := other.Handle(ctx, "u", text("/law")); err != nil {
+			t.Error(err)
+		}
+	}
+	r = chat.NewRunner(e, rs, chat.Options{})
+	replies, err := r.Handle(ctx, "u", text("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs.puts != 2 {
+		t.Errorf("%d writes, want 2 (one conflict, one retry)", rs.puts)
+	}
+	// "1" at the law menu opens the privacy statutes; at the main menu it
+	// would have opened the borrower flow.
+	if st := stored(t, mem, "u"); st.Flow != "law" {
+		t.Errorf("turn computed from stale state: now at %s.%s", st.Flow, st.Step)
+	}
+	if got := render(replies); !strings.Contains(got, "第一千零三十三条") {
+		t.Errorf("replies from the stale computation were sent:\n%s", got)
+	}
+}
+
+type failingStore struct{ session.Store }
+
+func (failingStore) Get(context.Context, string) (session.Entry, error) {
+	return session.Entry{}, errors.New("connection refused")
+}
+
+func TestStoreDownGivesBusyMessage(t *testing.T) {
+	r := chat.NewRunner(engine(t), failingStore{}, chat.Options{})
+	replies, err := r.Handle(context.Background(), "u", text("/start"))
+	if err == nil || !strings.Contains(err.Error(), "chat: load session: connection refused") {
+		t.Errorf("err = %v", err)
+	}
+	if len(replies) != 1 || replies[0].Text != chat.MsgBusy {
+		t.Errorf("replies = %v", replies)
+	}
+}
+
+type countingEraser struct{ users []string }
+
+func (c *countingEraser) Erase(_ context.Context, user string) (int, error) {
+	c.users = append(c.users, user)
+	return 3, nil
+}
+
+func TestDeleteErasesEverything(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	er := &countingEraser{}
+	r := chat.NewRunner(engine(t), mem, chat.Options{Erasers: []chat.Eraser{er}})
+	for _, in := range []string{"/start", "1", "/delete"} {
+		if _, err := r.Handle(ctx, "u", text(in)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replies, err := r.Handle(ctx, "u", text("确认删除"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := render(replies); !strings.Contains(got, "共删除 4 项数据") {
+		t.Errorf("replies:\n%s", got)
+	}
+	if e, _ := mem.Get(ctx, "u"); e.Rev != 0 || len(er.users) != 1 {
+		t.Errorf("after erase: entry %+v, erasers called for %v", e, er.users)
+	}
+}
+
+func TestConcurrentTurnsOfOneUserAllApplied(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	const n = 200
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := "/law"
+			if i%2 == 0 {
+				in = "/menu"
+			}
+			if _, err := r.Handle(ctx, "u", text(in)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if e, _ := mem.Get(ctx, "u"); e.Rev != n {
+		t.Errorf("revision %d after %d turns: some were lost", e.Rev, n)
+	}
+}
+
+func TestUnreadableSessionStartsAfresh(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	if _, err := mem.Put(ctx, "u", []byte(`{"v":99,"f":"x"}`), 0); err != nil {
+		t.Fatal(err)
+	}
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	replies, err := r.Handle(ctx, "u", text("你好"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(render(replies), "你好，这里是“安宁”") {
+		t.Errorf("replies:\n%s", render(replies))
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	st := flow.State{Flow: "borrower", Step: "stop", Vars: map[string]string{"platform": "有钱花"},
+		History: []flow.Frame{{Flow: "borrower", Step: "report", Undo: []flow.Undo{{Var: "lender_kind"}}}}, Seq: 42}
+	data, err := chat.Encode(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := chat.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Schema != flow.SchemaVersion || got.Vars["platform"] != "有钱花" || got.History[0].Undo[0].Var != "lender_kind" || got.Seq != 42 {
+		t.Errorf("round trip: %+v", got)
+	}
+}
+
+func render(rs []flow.Reply) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(r.Text + "\n")
+	}
+	return b.String()
+}
+
+// BenchmarkRunnerTurn is one whole turn on the memory store: load, decode,
+// engine, encode, compare-and-set.
+func BenchmarkRunnerTurn(b *testing.B) {
+	ctx := context.Background()
+	r := chat.NewRunner(engine(b), session.NewMemory(0, nil), chat.Options{})
+	if _, err := r.Handle(ctx, "u", text("/start borrower")); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := r.Handle(ctx, "u", text("2")); err != nil {
+		b.Fatal(err)
+	}
+	evs := []flow.Event{text("4"), text("5")} // step 4 from the five-step list, and back
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := r.Handle(ctx, "u", evs[i%2]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
