@@ -30,9 +30,9 @@ func TestConsoleDialogueFromPipe(t *testing.T) {
 	}
 	for _, want := range []string{
 		"安宁 · 终端对话",
-		"你好，这里是“安宁”",        // greeted without typing /start
+		"你好，这里是“安宁”",      // greeted without typing /start
 		"1. 我的通讯录被爆了，怎么办", // numbered choices
-		"> 1",                 // piped input is echoed so the dialogue reads whole
+		"> 1", // piped input is echoed so the dialogue reads whole
 		"第一步：保存证据",
 		"【法条】《中华人民共和国民法典》第一千零三十四条",
 		"再见",
