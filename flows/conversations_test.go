@@ -16,9 +16,7 @@ import (
 	"github.com/anning-bot/anning/bot/chat"
 	"github.com/anning-bot/anning/bot/console"
 	"github.com/anning-bot/anning/bot/flow"
-	"github.com/anning-bot/anning/bot/legal"
 	"github.com/anning-bot/anning/bot/session"
-	"github.com/anning-bot/anning/content"
 	"github.com/anning-bot/anning/flows"
 )
 
@@ -39,11 +37,7 @@ var testNow = time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)
 
 func loadSet(t testing.TB) *flow.Set {
 	t.Helper()
-	lib, err := legal.Load(content.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := flow.Load(flows.FS, lib)
+	set, err := flows.Builtin()
 	if err != nil {
 		t.Fatal(err)
 	}

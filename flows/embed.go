@@ -2,9 +2,24 @@
 // files beside it. FLOWS_DIR points the bot at a folder on disk instead.
 package flows
 
-import "embed"
+import (
+	"embed"
+
+	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/content"
+)
 
 // FS holds the flow files.
 //
 //go:embed *.yaml
 var FS embed.FS
+
+// Builtin loads the embedded flows over the embedded content.
+func Builtin() (*flow.Set, error) {
+	lib, err := legal.Load(content.FS)
+	if err != nil {
+		return nil, err
+	}
+	return flow.Load(FS, lib)
+}
