@@ -92,6 +92,8 @@ type Main struct {
 	Config config.Config
 	Log    *slog.Logger
 	Runner *chat.Runner
+	Store  session.Store
+	closer []io.Closer
 }
 
 // NewMain loads content and flows and wires the runner.
@@ -100,10 +102,27 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine := flow.NewEngine(set, time.Now)
-	store := session.NewMemory(cfg.SessionTTL, time.Now)
-	runner := chat.NewRunner(engine, store, chat.Options{Log: log})
-	return &Main{Config: cfg, Log: log, Runner: runner}, nil
+	m := &Main{Config: cfg, Log: log}
+	if cfg.UsesRedis() {
+		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
+			SentinelMaster: cfg.RedisSentinelMaster, Password: cfg.RedisPassword})
+		if err != nil {
+			return nil, err
+		}
+		m.closer = append(m.closer, client)
+		rs := session.NewRedis(client, cfg.RedisPrefix, cfg.SessionTTL)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := rs.Ping(ctx); err != nil {
+			// Start anyway: people are told to retry until Redis is back.
+			log.Warn("redis not reachable at start; will keep trying", "err", err)
+		}
+		cancel()
+		m.Store = rs
+	} else {
+		m.Store = session.NewMemory(cfg.SessionTTL, time.Now)
+	}
+	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{Log: log})
+	return m, nil
 }
 
 // Run serves until the input ends or ctx is cancelled.
@@ -116,7 +135,13 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 }
 
 // Close releases what Main holds.
-func (m *Main) Close() error { return nil }
+func (m *Main) Close() error {
+	var errs []error
+	for _, c := range m.closer {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
 
 func loadFlows(cfg config.Config, flowsDir string) (*flow.Set, error) {
 	var contentFS fs.FS = content.FS

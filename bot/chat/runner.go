@@ -26,7 +26,7 @@ const (
 )
 
 // maxAttempts bounds how often a turn is recomputed after a write conflict.
-const maxAttempts = 5
+const maxAttempts = 10
 
 // ActionFunc carries out one action of a turn for user, after the new state
 // is saved, and returns replies to send after the engine's.
@@ -198,35 +198,41 @@ func Decode(data []byte) (flow.State, error) {
 	return st, nil
 }
 
-// keyedMutex serializes work per key and forgets keys nobody holds.
+// keyedMutex serializes work per key, first come first served, and forgets
+// keys nobody holds. (A plain sync.Mutex per key would not keep arrival order.)
 type keyedMutex struct {
 	mu    sync.Mutex
-	locks map[string]*keyLock
+	queue map[string]*keyQueue
 }
 
-type keyLock struct {
-	mu   sync.Mutex
-	refs int
+type keyQueue struct {
+	waiting []chan struct{} // the holder first; each waiter is woken in turn
 }
 
 func (k *keyedMutex) lock(key string) (unlock func()) {
 	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[string]*keyLock{}
+	if k.queue == nil {
+		k.queue = map[string]*keyQueue{}
 	}
-	l := k.locks[key]
-	if l == nil {
-		l = &keyLock{}
-		k.locks[key] = l
+	q := k.queue[key]
+	if q == nil {
+		q = &keyQueue{}
+		k.queue[key] = q
 	}
-	l.refs++
+	turn := make(chan struct{})
+	q.waiting = append(q.waiting, turn)
+	first := len(q.waiting) == 1
 	k.mu.Unlock()
-	l.mu.Lock()
+	if !first {
+		<-turn
+	}
 	return func() {
-		l.mu.Unlock()
 		k.mu.Lock()
-		if l.refs--; l.refs == 0 {
-			delete(k.locks, key)
+		q.waiting = q.waiting[1:]
+		if len(q.waiting) == 0 {
+			delete(k.queue, key)
+		} else {
+			close(q.waiting[0])
 		}
 		k.mu.Unlock()
 	}

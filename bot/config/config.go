@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -18,8 +20,14 @@ type Config struct {
 	FlowsDir      string // "" = embedded flows
 	ContentDir    string // "" = embedded content
 	SessionTTL    time.Duration
-	LogLevel      slog.Level
-	LogFormat     string // "text" or "json"
+
+	RedisURL            string   // redis:// or rediss://; with REDIS_ADDRS unset: one server
+	RedisAddrs          []string // cluster seeds, or Sentinels with RedisSentinelMaster
+	RedisSentinelMaster string
+	RedisPassword       string
+	RedisPrefix         string
+	LogLevel            slog.Level
+	LogFormat           string // "text" or "json"
 }
 
 // Getenv looks up one environment variable.
@@ -32,11 +40,24 @@ func Load(getenv Getenv) (Config, error) {
 		FlowsDir:   getenv("FLOWS_DIR"),
 		ContentDir: getenv("CONTENT_DIR"),
 		LogFormat:  orDefault(getenv("LOG_FORMAT"), "text"),
+
+		RedisURL:            getenv("REDIS_URL"),
+		RedisSentinelMaster: getenv("REDIS_SENTINEL_MASTER"),
+		RedisPrefix:         orDefault(getenv("REDIS_PREFIX"), "anning"),
+	}
+	for _, a := range strings.Split(getenv("REDIS_ADDRS"), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.RedisAddrs = append(c.RedisAddrs, a)
+		}
 	}
 	var err error
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
+	if c.RedisPassword, err = secret(getenv, "REDIS_PASSWORD"); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.checkRedis()...)
 	if c.SessionTTL, err = duration(getenv, "SESSION_TTL", 720*time.Hour); err != nil {
 		errs = append(errs, err)
 	}
@@ -58,6 +79,34 @@ func Load(getenv Getenv) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+// UsesRedis reports whether sessions live in Redis (else in memory).
+func (c Config) UsesRedis() bool { return c.RedisURL != "" || len(c.RedisAddrs) > 0 }
+
+func (c Config) checkRedis() []error {
+	var errs []error
+	if c.RedisURL != "" {
+		if len(c.RedisAddrs) > 0 {
+			errs = append(errs, errors.New("REDIS_URL and REDIS_ADDRS are both set: use REDIS_URL for one server, REDIS_ADDRS for a cluster or Sentinels"))
+		}
+		u, err := url.Parse(c.RedisURL)
+		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			errs = append(errs, errors.New("REDIS_URL: want redis://[:password@]host:port[/db] or rediss:// for TLS"))
+		}
+	}
+	if c.RedisSentinelMaster != "" && len(c.RedisAddrs) == 0 {
+		errs = append(errs, errors.New("REDIS_SENTINEL_MASTER needs REDIS_ADDRS, the Sentinels' host:port list"))
+	}
+	for _, a := range c.RedisAddrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_ADDRS: %q is not host:port", a))
+		}
+	}
+	if strings.ContainsAny(c.RedisPrefix, "{} ") {
+		errs = append(errs, fmt.Errorf("REDIS_PREFIX: %q must not contain braces or spaces", c.RedisPrefix))
+	}
+	return errs
 }
 
 func orDefault(v, def string) string {

@@ -39,14 +39,12 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	in := bufio.NewReader(c.In)
 	fmt.Fprintln(c.Out, banner)
 	first, err := readLine(in)
-	if err != nil && first == "" {
-		// Nothing typed at all: still greet, so a plain start shows something.
-		return c.turn(ctx, h, "/start")
-	}
 	if !strings.HasPrefix(strings.TrimSpace(first), "/start") {
-		if err := c.turn(ctx, h, "/start"); err != nil {
-			return err
-		}
+		// Greet a new person, or pick up a saved conversation where it stopped.
+		c.turn(ctx, h, flow.Event{Kind: flow.EventOpen})
+	}
+	if err != nil && first == "" {
+		return nil // nothing typed at all
 	}
 	line := first
 	for {
@@ -58,9 +56,7 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 			fmt.Fprintln(c.Out, "\n再见。需要时随时回来。")
 			return nil
 		}
-		if err := c.turn(ctx, h, line); err != nil {
-			return err
-		}
+		c.turn(ctx, h, flow.Event{Kind: flow.EventText, Text: line})
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -76,8 +72,10 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	}
 }
 
-func (c *Console) turn(ctx context.Context, h Handler, line string) error {
-	replies, err := h.Handle(ctx, c.User, flow.Event{Kind: flow.EventText, Text: line})
+// turn runs one event and prints the replies; a failed turn has already
+// produced a reply asking the person to resend, so the chat goes on.
+func (c *Console) turn(ctx context.Context, h Handler, ev flow.Event) {
+	replies, err := h.Handle(ctx, c.User, ev)
 	if err != nil {
 		c.Log.Error("turn failed", "err", err)
 	}
@@ -85,7 +83,6 @@ func (c *Console) turn(ctx context.Context, h Handler, line string) error {
 	if c.Interactive {
 		fmt.Fprint(c.Out, "\n> ")
 	}
-	return nil
 }
 
 // readLine reads one line of any length, without its line ending.

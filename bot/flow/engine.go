@@ -73,6 +73,7 @@ const (
 	EventPick                         // pressed a choice button: Ref and Index
 	EventAttachment                   // sent a photo or file
 	EventUnsupported                  // sent something the bot cannot read (sticker, voice...)
+	EventOpen                         // a transport opened the chat: greet a new person, welcome back a known one
 )
 
 // Event is one thing the person did, as the transport saw it.
@@ -185,6 +186,13 @@ func (e *Engine) Handle(st State, ev Event) Output {
 		t.text(ev.Text)
 	case EventPick:
 		t.pick(ev.Ref, ev.Index)
+	case EventOpen:
+		if t.s.Step == "" {
+			t.enter(t.welcome())
+		} else {
+			t.notice(msgWelcomeBack)
+			t.reshow()
+		}
 	case EventAttachment:
 		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: ev.Attachment})
 	default:

@@ -36,6 +36,7 @@ const (
 	msgSkip           = "跳过"
 	msgBackToMenu     = "回到主菜单"
 	msgOptionalHint   = "（可以回复“跳过”）"
+	msgWelcomeBack    = "欢迎回来。我们从上次停下的地方继续；想从头开始可以输入 /restart。"
 	msgLoop           = "抱歉，这里出了点问题，我们先回到主菜单。"
 )
 

@@ -11,6 +11,7 @@ import (
 type Memory struct {
 	mu      sync.Mutex
 	entries map[string]memEntry
+	seen    map[string]time.Time
 	ttl     time.Duration
 	now     func() time.Time
 }
@@ -26,7 +27,7 @@ func NewMemory(ttl time.Duration, now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{entries: map[string]memEntry{}, ttl: ttl, now: now}
+	return &Memory{entries: map[string]memEntry{}, seen: map[string]time.Time{}, ttl: ttl, now: now}
 }
 
 func (m *Memory) live(user string) (memEntry, bool) {
@@ -83,4 +84,26 @@ func (m *Memory) Delete(ctx context.Context, user string) (int, error) {
 	}
 	delete(m.entries, user)
 	return 1, nil
+}
+
+// FirstSeen implements Deduper.
+func (m *Memory) FirstSeen(ctx context.Context, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	if until, ok := m.seen[id]; ok && now.Before(until) {
+		return false, nil
+	}
+	if len(m.seen) > 100_000 { // forget expired ids now and then
+		for k, until := range m.seen {
+			if !now.Before(until) {
+				delete(m.seen, k)
+			}
+		}
+	}
+	m.seen[id] = now.Add(DedupeWindow)
+	return true, nil
 }

@@ -6,6 +6,7 @@ package session
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrConflict means the entry changed since it was read: reload and retry.
@@ -28,4 +29,14 @@ type Store interface {
 	// Delete erases everything kept for the user and says how many items
 	// were removed.
 	Delete(ctx context.Context, user string) (int, error)
+}
+
+// DedupeWindow is how long a platform update id is remembered. Telegram keeps
+// undelivered updates for 24 hours; twice that leaves a margin.
+const DedupeWindow = 48 * time.Hour
+
+// Deduper recognises platform updates that were already handled.
+type Deduper interface {
+	// FirstSeen records id and reports whether this is its first sighting.
+	FirstSeen(ctx context.Context, id string) (bool, error)
 }

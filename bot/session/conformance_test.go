@@ -1,0 +1,214 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anning-bot/anning/bot/internal/redistest"
+	"github.com/anning-bot/anning/bot/session"
+)
+
+// store is one backend under test, with a way to let time pass beyond and
+// within its idle expiry.
+type store interface {
+	session.Store
+	session.Deduper
+}
+
+type backend struct {
+	name string
+	ttl  time.Duration
+	open func(t *testing.T, ttl time.Duration) (s store, wait func(time.Duration))
+}
+
+var backends = []backend{
+	{"memory", time.Hour, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+		m := session.NewMemory(ttl, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		return m, func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	}},
+	{"miniredis", time.Hour, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
+		srv := openMini(t) // in-process even when a real server is configured
+		return session.NewRedis(srv.Client(t), srv.Prefix, ttl), srv.Mini.FastForward
+	}},
+	{"redis", 1200 * time.Millisecond, func(t *testing.T, ttl time.Duration) (store, func(time.Duration)) {
+		srv := redistest.Real(t)
+		return session.NewRedis(srv.Client(t), srv.Prefix, ttl), time.Sleep // real expiry takes real time
+	}},
+}
+
+func openMini(t *testing.T) *redistest.Server {
+	t.Setenv(redistest.EnvURL, "")
+	return redistest.Open(t)
+}
+
+// TestConformance runs the same cases against every Store.
+func TestConformance(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					s, wait := b.open(t, b.ttl)
+					c.run(t, s, wait, b.ttl)
+				})
+			}
+		})
+	}
+}
+
+var ctx = context.Background()
+
+var cases = []struct {
+	name string
+	run  func(t *testing.T, s store, wait func(time.Duration), ttl time.Duration)
+}{
+	{"missing user is the zero entry", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		e, err := s.Get(ctx, "nobody")
+		if err != nil || e.Rev != 0 || len(e.Data) != 0 {
+			t.Fatalf("got %+v, %v", e, err)
+		}
+	}},
+	{"round trip keeps bytes and counts revisions", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		data := []byte(`{"v":1,"vars":{"platform":"有钱花|闪电贷"},"x":"a|b\n"}`)
+		rev, err := s.Put(ctx, "42", data, 0)
+		if err != nil || rev != 1 {
+			t.Fatalf("put: %d %v", rev, err)
+		}
+		e, err := s.Get(ctx, "42")
+		if err != nil || e.Rev != 1 || string(e.Data) != string(data) {
+			t.Fatalf("get: %+v %v", e, err)
+		}
+		if rev, err = s.Put(ctx, "42", []byte("two"), 1); err != nil || rev != 2 {
+			t.Fatalf("second put: %d %v", rev, err)
+		}
+	}},
+	{"stale write is refused and changes nothing", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		mustPut(t, s, "42", "a", 0)
+		mustPut(t, s, "42", "b", 1)
+		for _, stale := range []int64{0, 1, 3} {
+			if _, err := s.Put(ctx, "42", []byte("lost"), stale); !errors.Is(err, session.ErrConflict) {
+				t.Errorf("put at rev %d: %v, want ErrConflict", stale, err)
+			}
+		}
+		if e, _ := s.Get(ctx, "42"); string(e.Data) != "b" || e.Rev != 2 {
+			t.Fatalf("after conflicts: %+v", e)
+		}
+	}},
+	{"users are kept apart", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		mustPut(t, s, "1", "one", 0)
+		mustPut(t, s, "a{b}:c", "odd id", 0)
+		if e, _ := s.Get(ctx, "2"); e.Rev != 0 {
+			t.Fatalf("user 2 sees %+v", e)
+		}
+		if e, _ := s.Get(ctx, "a{b}:c"); string(e.Data) != "odd id" {
+			t.Fatalf("odd id: %+v", e)
+		}
+		if n, err := s.Delete(ctx, "a{b}:c"); n != 1 || err != nil {
+			t.Fatalf("delete odd id: %d %v", n, err)
+		}
+		if e, _ := s.Get(ctx, "1"); string(e.Data) != "one" {
+			t.Fatalf("delete of another user erased user 1: %+v", e)
+		}
+	}},
+	{"delete erases and reports", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		mustPut(t, s, "42", "a", 0)
+		if n, err := s.Delete(ctx, "42"); n != 1 || err != nil {
+			t.Fatalf("delete: %d %v", n, err)
+		}
+		if e, _ := s.Get(ctx, "42"); e.Rev != 0 {
+			t.Fatalf("still there: %+v", e)
+		}
+		if n, err := s.Delete(ctx, "42"); n != 0 || err != nil {
+			t.Fatalf("second delete: %d %v", n, err)
+		}
+		mustPut(t, s, "42", "fresh", 0) // a new conversation starts at rev 0 again
+	}},
+	{"expiry slides with every write", func(t *testing.T, s store, wait func(time.Duration), ttl time.Duration) {
+		mustPut(t, s, "42", "a", 0)
+		wait(ttl * 6 / 10)
+		mustPut(t, s, "42", "b", 1)
+		wait(ttl * 6 / 10) // 1.2 ttl after the first write, 0.6 after the second
+		if e, _ := s.Get(ctx, "42"); string(e.Data) != "b" {
+			t.Fatalf("expired too early: %+v", e)
+		}
+		wait(ttl * 6 / 10)
+		if e, _ := s.Get(ctx, "42"); e.Rev != 0 {
+			t.Fatalf("kept after its idle ttl: %+v", e)
+		}
+	}},
+	{"update ids are de-duplicated", func(t *testing.T, s store, wait func(time.Duration), _ time.Duration) {
+		for i, want := range []bool{true, false, false} {
+			if got, err := s.FirstSeen(ctx, "update-1001"); got != want || err != nil {
+				t.Fatalf("sighting %d: %v %v", i+1, got, err)
+			}
+		}
+		if got, _ := s.FirstSeen(ctx, "update-1002"); !got {
+			t.Fatal("another id counted as seen")
+		}
+	}},
+	{"concurrent read-modify-write loses nothing", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		const workers, each = 8, 25
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					for {
+						e, err := s.Get(ctx, "hot")
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						next := fmt.Sprintf("%s,%d.%d", e.Data, w, i)
+						if _, err := s.Put(ctx, "hot", []byte(next), e.Rev); err == nil {
+							break
+						} else if !errors.Is(err, session.ErrConflict) {
+							t.Error(err)
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		e, _ := s.Get(ctx, "hot")
+		if e.Rev != workers*each {
+			t.Fatalf("rev %d after %d updates", e.Rev, workers*each)
+		}
+		seen := map[string]bool{}
+		for _, part := range strings.Split(string(e.Data), ",") {
+			seen[part] = true
+		}
+		for w := range workers {
+			for i := range each {
+				if !seen[fmt.Sprintf("%d.%d", w, i)] {
+					t.Fatalf("update %d.%d lost", w, i)
+				}
+			}
+		}
+	}},
+	{"cancelled context is an error, not a hang", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		c, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := s.Get(c, "42"); err == nil {
+			t.Error("get with a cancelled context succeeded")
+		}
+		if _, err := s.Put(c, "42", []byte("x"), 0); err == nil {
+			t.Error("put with a cancelled context succeeded")
+		}
+	}},
+}
+
+func mustPut(t *testing.T, s store, user, data string, rev int64) {
+	t.Helper()
+	if _, err := s.Put(ctx, user, []byte(data), rev); err != nil {
+		t.Fatalf("put %s at %d: %v", user, rev, err)
+	}
+}

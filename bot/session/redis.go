@@ -1,0 +1,174 @@
+package session
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisConfig says how to reach Redis. Exactly one of URL (one server) or
+// Addrs (a cluster's seed nodes, or the Sentinels when SentinelMaster is set)
+// is used.
+type RedisConfig struct {
+	URL            string   // redis:// or rediss:// (TLS), may carry a password and db
+	Addrs          []string // host:port list
+	SentinelMaster string   // with Addrs: the Sentinel master name
+	Password       string   // overrides the URL's password
+	Timeout        time.Duration
+}
+
+// NewRedisClient builds a client for one server, a Sentinel-managed master or
+// a cluster. Every command is bounded by the context's deadline and Timeout.
+func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
+	if c.Timeout == 0 {
+		c.Timeout = 2 * time.Second
+	}
+	opts := &redis.UniversalOptions{
+		Addrs:                 c.Addrs,
+		MasterName:            c.SentinelMaster,
+		Password:              c.Password,
+		DialTimeout:           c.Timeout,
+		ReadTimeout:           c.Timeout,
+		WriteTimeout:          c.Timeout,
+		ContextTimeoutEnabled: true,
+		MaxRetries:            1,
+		IsClusterMode:         c.URL == "" && c.SentinelMaster == "",
+	}
+	if c.URL != "" {
+		u, err := redis.ParseURL(c.URL)
+		if err != nil {
+			return nil, fmt.Errorf("session: REDIS_URL: %w", err)
+		}
+		opts.Addrs = []string{u.Addr}
+		opts.Username, opts.DB = u.Username, u.DB
+		if opts.Password == "" {
+			opts.Password = u.Password
+		}
+		if u.TLSConfig != nil {
+			opts.TLSConfig = u.TLSConfig
+		}
+	}
+	if len(opts.Addrs) == 0 {
+		return nil, errors.New("session: no Redis address")
+	}
+	if opts.TLSConfig != nil && opts.TLSConfig.MinVersion == 0 {
+		opts.TLSConfig.MinVersion = tls.VersionTLS12
+	}
+	return redis.NewUniversalClient(opts), nil
+}
+
+// Redis is the production Store. Key layout (PREFIX defaults to "anning"; the
+// {u:ID} hash tag keeps all of one user's keys in one cluster slot):
+//
+//	PREFIX:{u:ID}:session   string "REV|STATE_JSON", expires after the idle TTL
+//	PREFIX:upd:ID           de-duplication marker of a platform update
+//
+// Later parts of the bot add their per-user keys under PREFIX:{u:ID}: and
+// register their suffixes with AddUserKeys, so Delete erases them too.
+type Redis struct {
+	client   redis.UniversalClient
+	prefix   string
+	ttl      time.Duration
+	userKeys []string
+}
+
+// NewRedis returns a store over client; ttl is the sliding idle expiry.
+func NewRedis(client redis.UniversalClient, prefix string, ttl time.Duration) *Redis {
+	if prefix == "" {
+		prefix = "anning"
+	}
+	return &Redis{client: client, prefix: prefix, ttl: ttl, userKeys: []string{"session"}}
+}
+
+// AddUserKeys registers more per-user key suffixes for Delete.
+func (r *Redis) AddUserKeys(suffixes ...string) { r.userKeys = append(r.userKeys, suffixes...) }
+
+// braces would break the hash tag; user ids are numbers in practice.
+var tagSafe = strings.NewReplacer("{", "%7B", "}", "%7D")
+
+// UserKey returns the key of one of a user's records.
+func (r *Redis) UserKey(user, suffix string) string {
+	return r.prefix + ":{u:" + tagSafe.Replace(user) + "}:" + suffix
+}
+
+// putScript writes only if the stored revision is still the one read, then
+// sets the sliding expiry, in one atomic step.
+var putScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+local cur = 0
+if v then cur = tonumber(string.match(v, '^(%d+)|')) or 0 end
+if cur ~= tonumber(ARGV[1]) then return -1 end
+local nr = cur + 1
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2])
+end
+return nr
+`)
+
+// Get implements Store with one GET.
+func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
+	v, err := r.client.Get(ctx, r.UserKey(user, "session")).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Entry{}, nil
+	}
+	if err != nil {
+		return Entry{}, fmt.Errorf("session: redis get: %w", err)
+	}
+	revText, data, ok := strings.Cut(string(v), "|")
+	rev, perr := strconv.ParseInt(revText, 10, 64)
+	if !ok || perr != nil {
+		return Entry{}, fmt.Errorf("session: redis get: malformed entry")
+	}
+	return Entry{Data: []byte(data), Rev: rev}, nil
+}
+
+// Put implements Store with one EVALSHA of the compare-and-set script.
+func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
+	n, err := putScript.Run(ctx, r.client, []string{r.UserKey(user, "session")}, rev, data, r.ttl.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("session: redis put: %w", err)
+	}
+	if n < 0 {
+		return 0, ErrConflict
+	}
+	return n, nil
+}
+
+// Delete implements Store: one DEL of every registered per-user key.
+func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
+	keys := make([]string, len(r.userKeys))
+	for i, s := range r.userKeys {
+		keys[i] = r.UserKey(user, s)
+	}
+	n, err := r.client.Del(ctx, keys...).Result()
+	if err != nil {
+		return 0, fmt.Errorf("session: redis delete: %w", err)
+	}
+	return int(n), nil
+}
+
+// FirstSeen implements Deduper with SET NX: true the first time id is seen
+// within the retention window.
+func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
+	ok, err := r.client.SetNX(ctx, r.prefix+":upd:"+id, 1, DedupeWindow).Result()
+	if err != nil {
+		return false, fmt.Errorf("session: redis dedupe: %w", err)
+	}
+	return ok, nil
+}
+
+// Ping checks that Redis answers, for readiness probes.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("session: redis ping: %w", err)
+	}
+	return nil
+}
