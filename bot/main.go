@@ -104,6 +104,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	}
 	m := &Main{Config: cfg, Log: log}
 	if cfg.UsesRedis() {
+		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
 			SentinelMaster: cfg.RedisSentinelMaster, Password: cfg.RedisPassword})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -85,12 +86,29 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 	for attempt := 1; ; attempt++ {
 		replies, err := r.try(ctx, user, ev)
 		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
-			continue // another process wrote first: recompute from its state
+			// Another process wrote first: wait a random moment so the two
+			// stop colliding, then recompute from its state.
+			if backoff(ctx, attempt) == nil {
+				continue
+			}
 		}
 		if err != nil {
 			return busy(), err
 		}
 		return replies, nil
+	}
+}
+
+// backoff sleeps a random time below 2^attempt ms (at most 64 ms).
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+	t := time.NewTimer(rand.N(limit) + time.Millisecond/10)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -38,10 +38,16 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	}
 	in := bufio.NewReader(c.In)
 	fmt.Fprintln(c.Out, banner)
+	// Greet a new person, or pick up a saved conversation where it stopped.
+	// A person at a terminal is greeted at once; piped input is read first,
+	// so a script that starts with /start is not greeted twice.
+	open := flow.Event{Kind: flow.EventOpen}
+	if c.Interactive {
+		c.turn(ctx, h, open)
+	}
 	first, err := readLine(in)
-	if !strings.HasPrefix(strings.TrimSpace(first), "/start") {
-		// Greet a new person, or pick up a saved conversation where it stopped.
-		c.turn(ctx, h, flow.Event{Kind: flow.EventOpen})
+	if !c.Interactive && !strings.HasPrefix(strings.TrimSpace(first), "/start") {
+		c.turn(ctx, h, open)
 	}
 	if err != nil && first == "" {
 		return nil // nothing typed at all

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,17 @@ type RedisConfig struct {
 	Password       string   // overrides the URL's password
 	Timeout        time.Duration
 }
+
+// slogPrinter routes go-redis's own messages (reconnects, pool errors) into
+// the bot's structured log instead of stderr. They name addresses, never data.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(ctx context.Context, format string, v ...any) {
+	p.log.WarnContext(ctx, "redis client", "msg", fmt.Sprintf(format, v...))
+}
+
+// SetRedisLogger sends go-redis's internal messages to log.
+func SetRedisLogger(log *slog.Logger) { redis.SetLogger(slogPrinter{log}) }
 
 // NewRedisClient builds a client for one server, a Sentinel-managed master or
 // a cluster. Every command is bounded by the context's deadline and Timeout.
