@@ -1,0 +1,67 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anning-bot/anning/bot/config"
+)
+
+func load(vars map[string]string) (config.Config, error) {
+	return config.Load(func(k string) string { return vars[k] })
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.UsesRedis() || c.RedisPrefix != "anning" || c.SessionTTL != 720*time.Hour || c.LogFormat != "text" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestRedisSettings(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pw, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(map[string]string{"REDIS_ADDRS": "10.0.0.1:26379, 10.0.0.2:26379", "REDIS_SENTINEL_MASTER": "mymaster",
+		"REDIS_PASSWORD_FILE": pw, "REDIS_PREFIX": "bot2", "SESSION_TTL": "48h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.UsesRedis() || len(c.RedisAddrs) != 2 || c.RedisAddrs[1] != "10.0.0.2:26379" || c.RedisPassword != "s3cret" ||
+		c.RedisSentinelMaster != "mymaster" || c.RedisPrefix != "bot2" || c.SessionTTL != 48*time.Hour {
+		t.Errorf("parsed: %+v", c)
+	}
+	if c, err := load(map[string]string{"REDIS_URL": "rediss://:pw@redis.example:6380/2"}); err != nil || !c.UsesRedis() {
+		t.Errorf("rediss URL: %+v %v", c, err)
+	}
+}
+
+func TestEveryProblemReportedAtOnce(t *testing.T) {
+	_, err := load(map[string]string{
+		"REDIS_URL": "http://x", "REDIS_ADDRS": "nohostport", "REDIS_PASSWORD": "a", "REDIS_PASSWORD_FILE": "/x",
+		"REDIS_PREFIX": "{bad}", "SESSION_TTL": "-1h", "LOG_FORMAT": "xml", "TELEGRAM_BOT_TOKEN_FILE": "/no/such/file",
+	})
+	if err == nil {
+		t.Fatal("bad settings accepted")
+	}
+	for _, want := range []string{"REDIS_URL and REDIS_ADDRS are both set", "REDIS_URL: want redis://", `REDIS_ADDRS: "nohostport"`,
+		"REDIS_PASSWORD and REDIS_PASSWORD_FILE are both set", "REDIS_PREFIX", "SESSION_TTL", "LOG_FORMAT", "TELEGRAM_BOT_TOKEN_FILE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Error("a secret leaked into the error")
+	}
+	if _, err := load(map[string]string{"REDIS_SENTINEL_MASTER": "m"}); err == nil || !strings.Contains(err.Error(), "needs REDIS_ADDRS") {
+		t.Errorf("sentinel without addrs: %v", err)
+	}
+}
