@@ -23,6 +23,7 @@ import (
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/legal"
 	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/bot/telegram"
 	"github.com/anning-bot/anning/content"
 	"github.com/anning-bot/anning/flows"
 )
@@ -129,7 +130,19 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 // Run serves until the input ends or ctx is cancelled.
 func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if m.Config.TelegramToken != "" {
-		return errors.New("main: the Telegram transport is not built yet; unset TELEGRAM_BOT_TOKEN to chat in the terminal")
+		bot, err := telegram.New(telegram.Config{
+			Token:         m.Config.TelegramToken,
+			APIEndpoint:   m.Config.TelegramAPIEndpoint,
+			FileEndpoint:  m.Config.TelegramFileEndpoint,
+			WebhookURL:    m.Config.WebhookURL,
+			WebhookSecret: m.Config.WebhookSecret,
+			WebhookAddr:   m.Config.WebhookAddr,
+			Log:           m.Log,
+		}, m.Runner)
+		if err != nil {
+			return err
+		}
+		return bot.Run(ctx)
 	}
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log}
 	return c.Run(ctx, m.Runner)

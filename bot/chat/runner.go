@@ -126,7 +126,14 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		r.log.Warn("session unreadable, starting afresh", "err", err)
 		st = flow.State{}
 	}
+	if ev.Seq != 0 && ev.Seq <= st.LastSeq {
+		// A redelivery of an update this session already applied (a platform
+		// retry after a crash or timeout): applying it twice would answer twice.
+		r.log.Info("duplicate update skipped", "seq", ev.Seq)
+		return nil, nil
+	}
 	out := r.engine.Handle(st, ev)
+	out.State.LastSeq = max(st.LastSeq, ev.Seq)
 	for _, a := range out.Actions {
 		if a.Kind == flow.DoErase {
 			return r.erase(ctx, user, out.Replies)

@@ -221,3 +221,30 @@ func BenchmarkRunnerTurn(b *testing.B) {
 		i++
 	}
 }
+
+// A platform update delivered twice is applied once: the session remembers
+// the newest update id it applied, atomically with the state.
+func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	ev := flow.Event{Kind: flow.EventText, Text: "/law", Seq: 1001}
+	if replies, err := r.Handle(ctx, "u", ev); err != nil || len(replies) == 0 {
+		t.Fatalf("first delivery: %v %v", replies, err)
+	}
+	e1, _ := mem.Get(ctx, "u")
+	replies, err := r.Handle(ctx, "u", ev)
+	if err != nil || len(replies) != 0 {
+		t.Fatalf("redelivery answered: %v %v", replies, err)
+	}
+	older := flow.Event{Kind: flow.EventText, Text: "1", Seq: 999}
+	if replies, _ := r.Handle(ctx, "u", older); len(replies) != 0 {
+		t.Fatal("an older update was applied after a newer one")
+	}
+	if e2, _ := mem.Get(ctx, "u"); e2.Rev != e1.Rev {
+		t.Fatal("a redelivery changed the session")
+	}
+	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 1002}); !strings.Contains(render(replies), "第一千零三十三条") {
+		t.Fatalf("the next update was not applied:\n%s", render(replies))
+	}
+}

@@ -10,16 +10,22 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
 
 // Config is the whole configuration of one bot process.
 type Config struct {
-	TelegramToken string
-	FlowsDir      string // "" = embedded flows
-	ContentDir    string // "" = embedded content
-	SessionTTL    time.Duration
+	TelegramToken        string
+	TelegramAPIEndpoint  string // method URL pattern: .../bot%s/%s
+	TelegramFileEndpoint string // file URL pattern: .../file/bot%s/%s
+	WebhookURL           string // set: webhook mode
+	WebhookSecret        string
+	WebhookAddr          string
+	FlowsDir             string // "" = embedded flows
+	ContentDir           string // "" = embedded content
+	SessionTTL           time.Duration
 
 	RedisURL            string   // redis:// or rediss://; with REDIS_ADDRS unset: one server
 	RedisAddrs          []string // cluster seeds, or Sentinels with RedisSentinelMaster
@@ -41,6 +47,11 @@ func Load(getenv Getenv) (Config, error) {
 		ContentDir: getenv("CONTENT_DIR"),
 		LogFormat:  orDefault(getenv("LOG_FORMAT"), "text"),
 
+		TelegramAPIEndpoint:  orDefault(getenv("TELEGRAM_API_ENDPOINT"), "https://api.telegram.org/bot%s/%s"),
+		TelegramFileEndpoint: orDefault(getenv("TELEGRAM_FILE_ENDPOINT"), "https://api.telegram.org/file/bot%s/%s"),
+		WebhookURL:           getenv("WEBHOOK_URL"),
+		WebhookAddr:          orDefault(getenv("WEBHOOK_ADDR"), ":8080"),
+
 		RedisURL:            getenv("REDIS_URL"),
 		RedisSentinelMaster: getenv("REDIS_SENTINEL_MASTER"),
 		RedisPrefix:         orDefault(getenv("REDIS_PREFIX"), "anning"),
@@ -54,6 +65,10 @@ func Load(getenv Getenv) (Config, error) {
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
+	if c.WebhookSecret, err = secret(getenv, "WEBHOOK_SECRET"); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.checkTelegram()...)
 	if c.RedisPassword, err = secret(getenv, "REDIS_PASSWORD"); err != nil {
 		errs = append(errs, err)
 	}
@@ -79,6 +94,34 @@ func Load(getenv Getenv) (Config, error) {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	return c, nil
+}
+
+var webhookSecretRe = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
+
+func (c Config) checkTelegram() []error {
+	var errs []error
+	for _, e := range []struct{ name, v string }{{"TELEGRAM_API_ENDPOINT", c.TelegramAPIEndpoint}, {"TELEGRAM_FILE_ENDPOINT", c.TelegramFileEndpoint}} {
+		u, err := url.Parse(strings.ReplaceAll(e.v, "%s", "x"))
+		if strings.Count(e.v, "%s") != 2 || err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			errs = append(errs, fmt.Errorf("%s: want a URL pattern with two %%s (token, then method or file path), like https://api.telegram.org/bot%%s/%%s", e.name))
+		}
+	}
+	if c.WebhookURL == "" {
+		return errs
+	}
+	if c.TelegramToken == "" {
+		errs = append(errs, errors.New("WEBHOOK_URL is set but TELEGRAM_BOT_TOKEN is not"))
+	}
+	if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, errors.New("WEBHOOK_URL: want the public https:// URL Telegram should post to"))
+	}
+	if !webhookSecretRe.MatchString(c.WebhookSecret) {
+		errs = append(errs, errors.New("WEBHOOK_SECRET: required in webhook mode: 16 to 256 characters of A-Z, a-z, 0-9, _ and -"))
+	}
+	if _, _, err := net.SplitHostPort(c.WebhookAddr); err != nil {
+		errs = append(errs, fmt.Errorf("WEBHOOK_ADDR: %q is not host:port (e.g. :8080)", c.WebhookAddr))
+	}
+	return errs
 }
 
 // UsesRedis reports whether sessions live in Redis (else in memory).

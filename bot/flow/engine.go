@@ -32,6 +32,7 @@ type State struct {
 	Misses  int               `json:"m,omitempty"`
 	Pending string            `json:"p,omitempty"` // a confirmation being asked, e.g. "delete"
 	Updated int64             `json:"t,omitempty"` // unix seconds of the last turn
+	LastSeq int64             `json:"u,omitempty"` // the newest Event.Seq applied: redeliveries are recognised
 }
 
 // Frame is one answered question, kept so /back can undo it.
@@ -79,6 +80,7 @@ const (
 // Event is one thing the person did, as the transport saw it.
 type Event struct {
 	Kind       EventKind
+	Seq        int64 // the platform's increasing id of the event (Telegram's update_id); 0: none
 	Text       string
 	Ref        string
 	Index      int
@@ -105,6 +107,7 @@ const (
 	ReplyChannel                   // a complaint channel
 	ReplyNotice                    // the engine's own short message
 	ReplyCrisis                    // crisis hotlines: show first
+	ReplyExpired                   // a button of an old question was pressed
 )
 
 // Reply is one message to send. Text is plain text: transports escape it.
@@ -340,7 +343,7 @@ func (t *turn) erase() {
 
 func (t *turn) pick(ref string, index int) {
 	if ref != t.s.Ref() {
-		t.notice(msgStale)
+		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyExpired, Text: msgStale})
 		t.reshow()
 		return
 	}

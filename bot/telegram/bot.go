@@ -1,0 +1,510 @@
+// Package telegram is the Telegram transport: it turns Bot API updates into
+// engine events for the conversation runner and the runner's replies into
+// Bot API calls, by long polling or by webhook. It stays thin: everything a
+// turn does lives in the runner, so Telegram and the console behave the same.
+package telegram
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"golang.org/x/time/rate"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+// Handler runs one turn; *chat.Runner implements it.
+type Handler interface {
+	Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error)
+}
+
+// Default endpoints of the official Bot API (patterns as the library's).
+const (
+	DefaultAPIEndpoint  = tgbotapi.APIEndpoint
+	DefaultFileEndpoint = "https://api.telegram.org/file/bot%s/%s"
+)
+
+// Config configures the transport. Zero values take the defaults noted.
+type Config struct {
+	Token         string
+	APIEndpoint   string // method URL pattern; default DefaultAPIEndpoint
+	FileEndpoint  string // file URL pattern; default DefaultFileEndpoint
+	WebhookURL    string // set: webhook mode; unset: long polling
+	WebhookSecret string
+	WebhookAddr   string // listen address of the webhook server; default :8080
+
+	Workers      int           // chats handled at once; default 64
+	PollTimeout  time.Duration // long-poll wait; default 25 s
+	CallTimeout  time.Duration // per API call; default 10 s
+	DrainTimeout time.Duration // time given to updates in flight at shutdown; default 10 s
+	TypingAfter  time.Duration // a turn slower than this shows "typing"; default 700 ms
+
+	ChatRate    rate.Limit // messages per second to one chat; default 1 (burst 3)
+	ChatBurst   int
+	GlobalRate  rate.Limit // messages per second overall; default 25 (burst 25)
+	GlobalBurst int
+
+	HTTPClient *http.Client
+	Log        *slog.Logger
+}
+
+// Bot is the running transport.
+type Bot struct {
+	cfg Config
+	c   *client
+	h   Handler
+	log *slog.Logger
+
+	keyboardsMu sync.Mutex
+	keyboards   map[int64]int // chat -> message carrying the open question's buttons
+
+	ready chan struct{} // closed once the bot took its first updates or set its webhook
+}
+
+// New checks the configuration; it makes no network call.
+func New(cfg Config, h Handler) (*Bot, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("telegram: no bot token")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.PollTimeout, 25*time.Second)
+	def(&cfg.CallTimeout, 10*time.Second)
+	def(&cfg.DrainTimeout, 10*time.Second)
+	def(&cfg.TypingAfter, 700*time.Millisecond)
+	if cfg.APIEndpoint == "" {
+		cfg.APIEndpoint = DefaultAPIEndpoint
+	}
+	if cfg.FileEndpoint == "" {
+		cfg.FileEndpoint = DefaultFileEndpoint
+	}
+	if cfg.WebhookAddr == "" {
+		cfg.WebhookAddr = ":8080"
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 64
+	}
+	if cfg.ChatRate == 0 {
+		cfg.ChatRate, cfg.ChatBurst = 1, 3
+	}
+	if cfg.GlobalRate == 0 {
+		cfg.GlobalRate, cfg.GlobalBurst = 25, 25
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	c := &client{
+		token: cfg.Token, endpoint: cfg.APIEndpoint, http: cfg.HTTPClient, timeout: cfg.CallTimeout, log: cfg.Log,
+		global:      rate.NewLimiter(cfg.GlobalRate, max(cfg.GlobalBurst, 1)),
+		perChat:     rateLimit{every: cfg.ChatRate, burst: max(cfg.ChatBurst, 1)},
+		chats:       map[int64]*chatLimiter{},
+		maxAttempts: 6, backoffBase: 500 * time.Millisecond, backoffMax: 8 * time.Second, sleep: sleepCtx,
+	}
+	return &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}, nil
+}
+
+// Ready is closed once the bot is taking updates.
+func (b *Bot) Ready() <-chan struct{} { return b.ready }
+
+// commands are shown in Telegram's menu button.
+var commands = []tgbotapi.BotCommand{
+	{Command: "start", Description: "开始"},
+	{Command: "menu", Description: "主菜单"},
+	{Command: "back", Description: "撤回上一个回答"},
+	{Command: "law", Description: "相关法条"},
+	{Command: "channels", Description: "投诉举报渠道"},
+	{Command: "help", Description: "帮助"},
+	{Command: "restart", Description: "从头开始"},
+	{Command: "delete", Description: "删除我的全部数据"},
+	{Command: "cancel", Description: "取消当前操作"},
+}
+
+// allowedUpdates are the update kinds the bot asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query"}
+
+// Run serves until ctx ends, then shuts down gracefully: it stops taking
+// updates, lets those in flight finish within DrainTimeout, and confirms to
+// Telegram only the updates that were handled.
+func (b *Bot) Run(ctx context.Context) error {
+	me, err := b.c.call(ctx, "getMe", nil, 0)
+	if err != nil {
+		return fmt.Errorf("telegram: check the token with getMe: %w", err)
+	}
+	var self struct {
+		Username string `json:"username"`
+	}
+	_ = json.Unmarshal(me, &self)
+	b.log.Info("telegram bot connected", "username", self.Username, "mode", b.mode())
+	cmds := tgbotapi.Params{}
+	if err := cmds.AddInterface("commands", commands); err == nil {
+		if _, err := b.c.call(ctx, "setMyCommands", cmds, 0); err != nil {
+			b.log.Warn("setMyCommands failed", "err", err)
+		}
+	}
+	if b.cfg.WebhookURL != "" {
+		return b.serveWebhook(ctx)
+	}
+	return b.poll(ctx)
+}
+
+func (b *Bot) mode() string {
+	if b.cfg.WebhookURL != "" {
+		return "webhook"
+	}
+	return "polling"
+}
+
+// poll is the getUpdates loop. A batch is handled (chats in parallel, each
+// chat in order) before the offset moves past it, so an update is confirmed
+// to Telegram only once handled.
+func (b *Bot) poll(ctx context.Context) error {
+	p := tgbotapi.Params{}
+	p.AddBool("drop_pending_updates", false)
+	if _, err := b.c.call(ctx, "deleteWebhook", p, 0); err != nil {
+		return fmt.Errorf("telegram: leave webhook mode: %w", err)
+	}
+	work, stopWork := b.drainContext(ctx)
+	defer stopWork()
+	d := newDispatcher(b.cfg.Workers, func(in incoming) { b.handle(work, in) })
+	var offset int64
+	readyOnce := sync.Once{}
+	failures := 0
+	for ctx.Err() == nil {
+		raws, err := b.getUpdates(ctx, offset, b.cfg.PollTimeout)
+		readyOnce.Do(func() { close(b.ready) })
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if errorCode(err) == http.StatusUnauthorized || errorCode(err) == http.StatusNotFound {
+				return fmt.Errorf("telegram: the bot token was refused: %w", err)
+			}
+			failures++
+			delay := min(time.Duration(failures)*time.Second, 30*time.Second)
+			if errorCode(err) == http.StatusConflict {
+				b.log.Error("another process is polling this bot, or a webhook is set", "err", err)
+				delay = 5 * time.Second
+			} else {
+				b.log.Warn("getUpdates failed", "err", err)
+			}
+			_ = sleepCtx(ctx, delay)
+			continue
+		}
+		failures = 0
+		if len(raws) == 0 {
+			continue
+		}
+		batch := d.newBatch()
+		prev := offset - 1
+		for _, raw := range raws {
+			in, err := decodeUpdate(raw)
+			if err != nil {
+				id := updateIDOf(raw)
+				if id == 0 {
+					id = prev + 1 // ids are consecutive: an unreadable one still takes its place
+				}
+				b.log.Warn("malformed update skipped", "err", err, "bytes", len(raw), "update", id)
+				batch.skip(id)
+				prev = id
+				continue
+			}
+			batch.submit(in)
+			prev = in.UpdateID
+		}
+		if next := batch.wait(work); next > offset {
+			offset = next // the next id to ask for: past every handled update
+		}
+	}
+	// Shutdown: tell Telegram which updates were handled; the rest come again.
+	confirmCtx, cancel := context.WithTimeout(context.Background(), b.cfg.CallTimeout)
+	defer cancel()
+	if offset > 0 {
+		if _, err := b.getUpdates(confirmCtx, offset, 0); err != nil {
+			b.log.Warn("could not confirm handled updates; Telegram will resend them and they will be skipped", "err", err)
+		}
+	}
+	b.log.Info("telegram polling stopped", "next_update", offset)
+	return nil
+}
+
+// drainContext is the context for handling updates: it outlives ctx by
+// DrainTimeout, so updates in flight at shutdown can finish.
+func (b *Bot) drainContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(b.cfg.DrainTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-work.Done():
+		}
+	})
+	return work, func() { stop(); cancel() }
+}
+
+func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) ([]json.RawMessage, error) {
+	p := tgbotapi.Params{}
+	p.AddNonZero64("offset", offset)
+	p.AddNonZero("limit", 100)
+	p.AddNonZero("timeout", int(wait/time.Second))
+	_ = p.AddInterface("allowed_updates", allowedUpdates)
+	res, err := b.c.onceWithTimeout(ctx, "getUpdates", p, wait+b.cfg.CallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(res, &raws); err != nil {
+		return nil, &apiError{Method: "getUpdates", Msg: "result is not a list: " + err.Error()}
+	}
+	return raws, nil
+}
+
+func updateIDOf(raw json.RawMessage) int64 {
+	var u struct {
+		UpdateID int64 `json:"update_id"`
+	}
+	_ = json.Unmarshal(raw, &u)
+	return u.UpdateID
+}
+
+// serveWebhook registers the webhook and serves it until ctx ends; shutdown
+// waits up to DrainTimeout for updates being handled.
+func (b *Bot) serveWebhook(ctx context.Context) error {
+	u, err := url.Parse(b.cfg.WebhookURL)
+	if err != nil {
+		return fmt.Errorf("telegram: WEBHOOK_URL: %w", err)
+	}
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	ln, err := net.Listen("tcp", b.cfg.WebhookAddr)
+	if err != nil {
+		return fmt.Errorf("telegram: webhook listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, b.WebhookHandler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	p := tgbotapi.Params{}
+	p["url"] = b.cfg.WebhookURL
+	p.AddNonEmpty("secret_token", b.cfg.WebhookSecret)
+	p.AddNonZero("max_connections", min(b.cfg.Workers, 100))
+	_ = p.AddInterface("allowed_updates", allowedUpdates)
+	if _, err := b.c.call(ctx, "setWebhook", p, 0); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("telegram: setWebhook: %w", err)
+	}
+	close(b.ready)
+	b.log.Info("telegram webhook serving", "addr", ln.Addr().String(), "path", path)
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("telegram: webhook server: %w", err)
+	}
+	drain, cancel := context.WithTimeout(context.Background(), b.cfg.DrainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drain); err != nil {
+		b.log.Warn("webhook shutdown: updates still in flight; Telegram will resend them", "err", err)
+	}
+	b.log.Info("telegram webhook stopped")
+	return nil
+}
+
+// maxUpdateBytes bounds a webhook body; real updates are a few kilobytes.
+const maxUpdateBytes = 1 << 20
+
+// WebhookHandler answers Telegram's webhook POSTs: 401 without the right
+// secret (compared in constant time), 200 for a malformed body (logged, so one
+// bad update cannot block its chat), and 200 after handling an update.
+func (b *Bot) WebhookHandler() http.Handler {
+	sem := make(chan struct{}, b.cfg.Workers)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
+		if subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
+			b.log.Warn("webhook request with a wrong secret refused", "remote", r.RemoteAddr)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
+		if err != nil || len(body) > maxUpdateBytes {
+			b.log.Warn("webhook body unreadable or too large; dropped", "bytes", len(body))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		in, err := decodeUpdate(body)
+		if err != nil {
+			b.log.Warn("malformed update dropped", "err", err, "bytes", len(body))
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return // Telegram gave up; it will resend
+		}
+		defer func() { <-sem }()
+		// Finish the turn even if Telegram hangs up: its redelivery is then
+		// recognised by the session and not answered twice.
+		work, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*b.cfg.CallTimeout+b.cfg.DrainTimeout)
+		defer cancel()
+		b.handle(work, in)
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// Messages of the transport itself.
+const (
+	msgPrivateOnly = "我只在私聊中工作，不在群里保存或处理任何内容。请点我的头像，发起私聊。"
+	toastExpired   = "已过期"
+)
+
+// handle runs one update: the turn, then the replies.
+func (b *Bot) handle(ctx context.Context, in incoming) {
+	if in.ChatID == 0 {
+		return
+	}
+	if !in.Private {
+		switch {
+		case in.CallbackID != "":
+			b.answerCallback(ctx, in.CallbackID, msgPrivateOnly)
+		case in.Command:
+			b.sendText(ctx, in.ChatID, msgPrivateOnly)
+		}
+		return // nothing of a group is stored
+	}
+	stopTyping := b.typing(ctx, in.ChatID)
+	replies, err := b.h.Handle(ctx, strconv.FormatInt(in.ChatID, 10), in.Event)
+	stopTyping()
+	if err != nil {
+		b.log.Error("turn failed", "err", err)
+	}
+	if in.CallbackID != "" {
+		toast := ""
+		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
+			toast = toastExpired
+		}
+		b.answerCallback(ctx, in.CallbackID, toast)
+		b.removeKeyboard(ctx, in.ChatID, in.MessageID)
+	} else if len(replies) > 0 {
+		if open := b.takeKeyboard(in.ChatID); open != 0 {
+			b.removeKeyboard(ctx, in.ChatID, open) // answered by typing
+		}
+	}
+	b.send(ctx, in.ChatID, replies)
+}
+
+func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) {
+	for _, m := range render(replies, MaxMessageLen) {
+		p := tgbotapi.Params{}
+		p["chat_id"] = chatIDParam(chatID)
+		p["text"] = m.HTML
+		p["parse_mode"] = tgbotapi.ModeHTML
+		p.AddBool("disable_web_page_preview", true)
+		if m.Keyboard != nil {
+			_ = p.AddInterface("reply_markup", m.Keyboard)
+		}
+		res, err := b.c.call(ctx, "sendMessage", p, chatID)
+		if err != nil {
+			b.log.Error("reply not delivered", "err", err)
+			return
+		}
+		if m.Keyboard != nil {
+			var sent struct {
+				MessageID int `json:"message_id"`
+			}
+			if json.Unmarshal(res, &sent) == nil {
+				b.keyboardsMu.Lock()
+				b.keyboards[chatID] = sent.MessageID
+				b.keyboardsMu.Unlock()
+			}
+		}
+	}
+}
+
+func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
+	b.send(ctx, chatID, []flow.Reply{{Kind: flow.ReplyNotice, Text: text}})
+}
+
+func (b *Bot) takeKeyboard(chatID int64) int {
+	b.keyboardsMu.Lock()
+	defer b.keyboardsMu.Unlock()
+	id := b.keyboards[chatID]
+	delete(b.keyboards, chatID)
+	return id
+}
+
+// removeKeyboard takes the buttons off an answered question.
+func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
+	p := tgbotapi.Params{}
+	p["chat_id"] = chatIDParam(chatID)
+	p.AddNonZero("message_id", messageID)
+	if _, err := b.c.call(ctx, "editMessageReplyMarkup", p, 0); err != nil {
+		b.log.Debug("keyboard not removed", "err", err) // e.g. the message is too old to edit
+	}
+}
+
+func (b *Bot) answerCallback(ctx context.Context, id, text string) {
+	p := tgbotapi.Params{}
+	p["callback_query_id"] = id
+	p.AddNonEmpty("text", text)
+	if _, err := b.c.call(ctx, "answerCallbackQuery", p, 0); err != nil {
+		b.log.Warn("callback not answered", "err", err)
+	}
+}
+
+// typing shows "typing…" while a turn takes longer than TypingAfter, and
+// repeats it every 4 s (Telegram shows it for 5 s).
+func (b *Bot) typing(ctx context.Context, chatID int64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTimer(b.cfg.TypingAfter)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				p := tgbotapi.Params{}
+				p["chat_id"] = chatIDParam(chatID)
+				p["action"] = tgbotapi.ChatTyping
+				if _, err := b.c.call(ctx, "sendChatAction", p, 0); err != nil {
+					b.log.Debug("typing action failed", "err", err)
+				}
+				t.Reset(4 * time.Second)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

@@ -1,0 +1,72 @@
+package telegram
+
+import (
+	"encoding/json"
+	"fmt"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+// incoming is one update, translated for the runner.
+type incoming struct {
+	UpdateID   int64
+	ChatID     int64 // 0: not from a chat this bot serves (inline queries, channel posts...)
+	Private    bool
+	Command    bool // a /command (groups get an answer only to these)
+	Event      flow.Event
+	CallbackID string // set for a button press: it must be answered
+	MessageID  int    // the message whose button was pressed
+}
+
+// decodeUpdate reads one raw update. Newer fields the library does not know
+// are simply ignored here; evidence intake decodes them from the raw JSON.
+func decodeUpdate(raw json.RawMessage) (incoming, error) {
+	var u tgbotapi.Update
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return incoming{}, fmt.Errorf("telegram: decode update: %w", err)
+	}
+	return translate(u), nil
+}
+
+func translate(u tgbotapi.Update) incoming {
+	in := incoming{UpdateID: int64(u.UpdateID)}
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		m := u.Message
+		in.ChatID = m.Chat.ID
+		in.Private = m.Chat.Type == "private"
+		in.Command = m.IsCommand()
+		in.Event = messageEvent(m)
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		q := u.CallbackQuery
+		in.ChatID = q.Message.Chat.ID
+		in.Private = q.Message.Chat.Type == "private"
+		in.CallbackID = q.ID
+		in.MessageID = q.Message.MessageID
+		ref, idx, ok := parseCallback(q.Data)
+		if !ok {
+			ref, idx = "", -1 // not ours: the engine answers it as expired
+		}
+		in.Event = flow.Event{Kind: flow.EventPick, Ref: ref, Index: idx}
+	}
+	in.Event.Seq = in.UpdateID
+	return in
+}
+
+func messageEvent(m *tgbotapi.Message) flow.Event {
+	switch {
+	case len(m.Photo) > 0:
+		p := m.Photo[len(m.Photo)-1] // the largest size comes last
+		return flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{
+			ID: p.FileID, UniqueID: p.FileUniqueID, Size: int64(p.FileSize), MIME: "image/jpeg", Caption: m.Caption}}
+	case m.Document != nil:
+		d := m.Document
+		return flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{
+			ID: d.FileID, UniqueID: d.FileUniqueID, Name: d.FileName, MIME: d.MimeType, Size: int64(d.FileSize), Caption: m.Caption}}
+	case m.Text != "":
+		return flow.Event{Kind: flow.EventText, Text: m.Text}
+	}
+	return flow.Event{Kind: flow.EventUnsupported} // sticker, voice, location, contact...
+}
