@@ -50,6 +50,7 @@ type Config struct {
 	CallTimeout  time.Duration // per API call; default 10 s
 	DrainTimeout time.Duration // time given to updates in flight at shutdown; default 10 s
 	TypingAfter  time.Duration // a turn slower than this shows "typing"; default 700 ms
+	RetryBackoff time.Duration // first wait before retrying a 5xx or network error; doubles up to 8 s; default 500 ms
 
 	ChatRate    rate.Limit // messages per second to one chat; default 1 (burst 3)
 	ChatBurst   int
@@ -87,6 +88,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 	def(&cfg.CallTimeout, 10*time.Second)
 	def(&cfg.DrainTimeout, 10*time.Second)
 	def(&cfg.TypingAfter, 700*time.Millisecond)
+	def(&cfg.RetryBackoff, 500*time.Millisecond)
 	if cfg.APIEndpoint == "" {
 		cfg.APIEndpoint = DefaultAPIEndpoint
 	}
@@ -116,7 +118,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		global:      rate.NewLimiter(cfg.GlobalRate, max(cfg.GlobalBurst, 1)),
 		perChat:     rateLimit{every: cfg.ChatRate, burst: max(cfg.ChatBurst, 1)},
 		chats:       map[int64]*chatLimiter{},
-		maxAttempts: 6, backoffBase: 500 * time.Millisecond, backoffMax: 8 * time.Second, sleep: sleepCtx,
+		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second, sleep: sleepCtx,
 	}
 	return &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}, nil
 }

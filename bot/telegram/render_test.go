@@ -1,0 +1,100 @@
+package telegram
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+func TestRenderEscapesAndMergesATurn(t *testing.T) {
+	out := render([]flow.Reply{
+		{Kind: flow.ReplySay, Text: "平台 <b>有钱花</b> & 你"},
+		{Kind: flow.ReplyCitation, Text: "《中华人民共和国民法典》第一千零三十三条\n除法律另有规定……"},
+		{Kind: flow.ReplySay, Text: "下一步？", Choices: []string{"好", "回到主菜单"}, Ref: "120"},
+	}, MaxMessageLen)
+	if len(out) != 1 {
+		t.Fatalf("%d messages, want 1", len(out))
+	}
+	want := "平台 &lt;b&gt;有钱花&lt;/b&gt; &amp; 你\n\n<b>《中华人民共和国民法典》第一千零三十三条</b>\n除法律另有规定……\n\n下一步？"
+	if out[0].HTML != want {
+		t.Errorf("html = %q", out[0].HTML)
+	}
+	kb := out[0].Keyboard
+	if kb == nil || len(kb.InlineKeyboard) != 2 || *kb.InlineKeyboard[1][0].CallbackData != "c:120:1" || kb.InlineKeyboard[1][0].Text != "回到主菜单" {
+		t.Fatalf("keyboard = %+v", kb)
+	}
+}
+
+func TestRenderSplitsLongTextAtParagraphs(t *testing.T) {
+	para := strings.Repeat("很长的段落。", 300) // 1800 characters
+	var replies []flow.Reply
+	for range 5 {
+		replies = append(replies, flow.Reply{Text: para})
+	}
+	replies[4].Choices, replies[4].Ref = []string{"好"}, "7"
+	out := render(replies, MaxMessageLen)
+	if len(out) != 3 {
+		t.Fatalf("%d messages, want 3 (two paragraphs fit in one)", len(out))
+	}
+	for i, m := range out {
+		if n := utf16Len(m.HTML); n > MaxMessageLen {
+			t.Errorf("message %d is %d long", i, n)
+		}
+		if (m.Keyboard != nil) != (i == len(out)-1) {
+			t.Errorf("keyboard on message %d", i)
+		}
+	}
+	if !strings.HasPrefix(out[1].HTML, para) {
+		t.Error("a paragraph was cut although it fits a message")
+	}
+}
+
+func TestRenderSplitsOneHugeParagraph(t *testing.T) {
+	line := strings.Repeat("字", 5000) + "\n" + strings.Repeat("😀", 3000) // emoji are 2 UTF-16 units
+	out := render([]flow.Reply{{Kind: flow.ReplyCitation, Text: line}}, MaxMessageLen)
+	total := 0
+	for i, m := range out {
+		if n := utf16Len(m.HTML) - len("<b></b>")*boolInt(i == 0); n > MaxMessageLen {
+			t.Errorf("message %d is %d units", i, n)
+		}
+		if !utf8.ValidString(m.HTML) {
+			t.Errorf("message %d cut inside a character", i)
+		}
+		total += utf8.RuneCountInString(strings.NewReplacer("<b>", "", "</b>", "").Replace(m.HTML))
+	}
+	if total != 8000 {
+		t.Errorf("%d characters kept of 8000", total)
+	}
+	if !strings.HasPrefix(out[0].HTML, "<b>") || strings.Contains(out[1].HTML, "<b>") {
+		t.Error("only the first piece of a heading paragraph is bold")
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func TestCallbackData(t *testing.T) {
+	for _, ref := range []string{"1", "9999999999"} {
+		for _, idx := range []int{0, 12} {
+			data := callbackData(ref, idx)
+			if len(data) > 64 {
+				t.Errorf("%q is longer than 64 bytes", data)
+			}
+			gotRef, gotIdx, ok := parseCallback(data)
+			if !ok || gotRef != ref || gotIdx != idx {
+				t.Errorf("round trip of %q: %q %d %v", data, gotRef, gotIdx, ok)
+			}
+		}
+	}
+	for _, bad := range []string{"", "x:1:2", "c:", "c:1", "c:1:-1", "c::1", "c:1:x"} {
+		if _, _, ok := parseCallback(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package telegram
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+func TestTranslate(t *testing.T) {
+	cases := []struct {
+		name string
+		raw  string
+		want func(incoming) bool
+	}{
+		{"private text", `{"update_id":5,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":42},"text":"你好"}}`,
+			func(in incoming) bool {
+				return in.ChatID == 42 && in.Private && in.Event.Kind == flow.EventText && in.Event.Text == "你好" && in.Event.Seq == 5
+			}},
+		{"command", `{"update_id":6,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"text":"/start relatives","entities":[{"type":"bot_command","offset":0,"length":6}]}}`,
+			func(in incoming) bool { return in.Command && in.Event.Text == "/start relatives" }},
+		{"group", `{"update_id":7,"message":{"message_id":1,"date":1,"chat":{"id":-100,"type":"supergroup"},"text":"hi"}}`,
+			func(in incoming) bool { return in.ChatID == -100 && !in.Private }},
+		{"button", `{"update_id":8,"callback_query":{"id":"cb1","from":{"id":42},"data":"c:17:2","message":{"message_id":9,"date":1,"chat":{"id":42,"type":"private"}}}}`,
+			func(in incoming) bool {
+				return in.CallbackID == "cb1" && in.MessageID == 9 && in.Event.Kind == flow.EventPick && in.Event.Ref == "17" && in.Event.Index == 2
+			}},
+		{"foreign button data", `{"update_id":9,"callback_query":{"id":"cb2","from":{"id":42},"data":"zzz","message":{"message_id":9,"date":1,"chat":{"id":42,"type":"private"}}}}`,
+			func(in incoming) bool { return in.Event.Kind == flow.EventPick && in.Event.Index == -1 }},
+		{"sticker", `{"update_id":10,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"sticker":{"file_id":"s","file_unique_id":"u","width":1,"height":1,"is_animated":false}}}`,
+			func(in incoming) bool { return in.Event.Kind == flow.EventUnsupported }},
+		{"photo: largest size", `{"update_id":11,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"caption":"催收短信","photo":[{"file_id":"small","file_unique_id":"a","width":90,"height":90},{"file_id":"big","file_unique_id":"b","width":1280,"height":2000,"file_size":300000}]}}`,
+			func(in incoming) bool {
+				a := in.Event.Attachment
+				return in.Event.Kind == flow.EventAttachment && a.ID == "big" && a.Size == 300000 && a.Caption == "催收短信"
+			}},
+		{"inline query: not a chat", `{"update_id":12,"inline_query":{"id":"q","from":{"id":42},"query":"x","offset":""}}`,
+			func(in incoming) bool { return in.ChatID == 0 }},
+	}
+	for _, tc := range cases {
+		in, err := decodeUpdate(json.RawMessage(tc.raw))
+		if err != nil || !tc.want(in) {
+			t.Errorf("%s: %+v %v", tc.name, in, err)
+		}
+	}
+	if _, err := decodeUpdate(json.RawMessage(`{"update_id":"x"}`)); err == nil {
+		t.Error("malformed update decoded")
+	}
+}
+
+// FuzzDecodeUpdate: no update, however malformed, may panic the decoder.
+func FuzzDecodeUpdate(f *testing.F) {
+	f.Add([]byte(`{"update_id":5,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"text":"你好"}}`))
+	f.Add([]byte(`{"update_id":8,"callback_query":{"id":"cb1","data":"c:17:2","message":{"message_id":9,"chat":{"id":42,"type":"private"}}}}`))
+	f.Add([]byte(`{"update_id":11,"message":{"chat":{"id":1,"type":"private"},"photo":[]}}`))
+	f.Add([]byte(`[1,2,3]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := decodeUpdate(data)
+		if err == nil && in.Event.Kind == flow.EventAttachment && in.Event.Attachment == nil {
+			t.Fatal("attachment event without attachment")
+		}
+	})
+}
