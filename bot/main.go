@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/anning-bot/anning/bot/chat"
 	"github.com/anning-bot/anning/bot/config"
 	"github.com/anning-bot/anning/bot/console"
@@ -29,10 +31,13 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
-	stop()
-	os.Exit(code)
+	os.Exit(run(signalContext(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+}
+
+// signalContext ends on SIGINT or SIGTERM: the bot then shuts down gracefully.
+func signalContext() context.Context {
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	return ctx
 }
 
 const usage = `usage:
@@ -137,6 +142,10 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			WebhookURL:    m.Config.WebhookURL,
 			WebhookSecret: m.Config.WebhookSecret,
 			WebhookAddr:   m.Config.WebhookAddr,
+			GlobalRate:    limit(m.Config.TelegramGlobalRate),
+			GlobalBurst:   max(int(m.Config.TelegramGlobalRate), 1),
+			ChatRate:      limit(m.Config.TelegramChatRate),
+			ChatBurst:     3,
 			Log:           m.Log,
 		}, m.Runner)
 		if err != nil {
@@ -146,6 +155,14 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	}
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log}
 	return c.Run(ctx, m.Runner)
+}
+
+// limit turns a messages-per-second setting into a rate limit; 0 is none.
+func limit(perSecond float64) rate.Limit {
+	if perSecond == 0 {
+		return rate.Inf
+	}
+	return rate.Limit(perSecond)
 }
 
 // Close releases what Main holds.

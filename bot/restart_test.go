@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +17,15 @@ import (
 // TestMain lets a test start this test binary as the bot itself.
 func TestMain(m *testing.M) {
 	if os.Getenv("ANNING_RUN_AS_BOT") == "1" {
-		main()
-		return
+		if path := os.Getenv("ANNING_CPUPROFILE"); path != "" { // for profiling under the load harness
+			f, err := os.Create(path)
+			if err == nil && pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+		code := run(signalContext(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+		pprof.StopCPUProfile()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

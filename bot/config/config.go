@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,8 +24,10 @@ type Config struct {
 	WebhookURL           string // set: webhook mode
 	WebhookSecret        string
 	WebhookAddr          string
-	FlowsDir             string // "" = embedded flows
-	ContentDir           string // "" = embedded content
+	TelegramGlobalRate   float64 // messages/s overall; 0: unlimited
+	TelegramChatRate     float64 // messages/s to one chat; 0: unlimited
+	FlowsDir             string  // "" = embedded flows
+	ContentDir           string  // "" = embedded content
 	SessionTTL           time.Duration
 
 	RedisURL            string   // redis:// or rediss://; with REDIS_ADDRS unset: one server
@@ -63,6 +66,12 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	var err error
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TelegramGlobalRate, err = rateSetting(getenv, "TELEGRAM_GLOBAL_RATE", 25); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TelegramChatRate, err = rateSetting(getenv, "TELEGRAM_CHAT_RATE", 1); err != nil {
 		errs = append(errs, err)
 	}
 	if c.WebhookSecret, err = secret(getenv, "WEBHOOK_SECRET"); err != nil {
@@ -173,6 +182,18 @@ func secret(getenv Getenv, name string) (string, error) {
 		return strings.TrimSpace(string(data)), nil
 	}
 	return v, nil
+}
+
+func rateSetting(getenv Getenv, name string, def float64) (float64, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("%s: want messages per second (0 = no limit), got %q", name, v)
+	}
+	return f, nil
 }
 
 func duration(getenv Getenv, name string, def time.Duration) (time.Duration, error) {

@@ -108,7 +108,11 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		cfg.GlobalRate, cfg.GlobalBurst = 25, 25
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Transport: http.DefaultTransport}
+		// Every call goes to one host: keep enough idle connections for all
+		// workers, or busy moments open (and leave in TIME_WAIT) new ones.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns, t.MaxIdleConnsPerHost = 2*cfg.Workers+8, 2*cfg.Workers+8
+		cfg.HTTPClient = &http.Client{Transport: t}
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -407,6 +411,11 @@ func (b *Bot) handle(ctx context.Context, in incoming) {
 	if err != nil {
 		b.log.Error("turn failed", "err", err)
 	}
+	// The reply goes first: it is what the person waits for. Then the
+	// housekeeping: the button press is answered, and the buttons of the
+	// question just answered (pressed or typed) are taken away.
+	open := b.takeKeyboard(in.ChatID)
+	b.send(ctx, in.ChatID, replies)
 	if in.CallbackID != "" {
 		toast := ""
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
@@ -414,12 +423,10 @@ func (b *Bot) handle(ctx context.Context, in incoming) {
 		}
 		b.answerCallback(ctx, in.CallbackID, toast)
 		b.removeKeyboard(ctx, in.ChatID, in.MessageID)
-	} else if len(replies) > 0 {
-		if open := b.takeKeyboard(in.ChatID); open != 0 {
-			b.removeKeyboard(ctx, in.ChatID, open) // answered by typing
-		}
 	}
-	b.send(ctx, in.ChatID, replies)
+	if open != 0 && open != in.MessageID && len(replies) > 0 {
+		b.removeKeyboard(ctx, in.ChatID, open)
+	}
 }
 
 func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) {

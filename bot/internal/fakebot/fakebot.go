@@ -180,6 +180,17 @@ type Server struct {
 	blocked     map[int64]bool
 	webhook     webhookState
 	waitTimeout time.Duration
+	onSent      func(Sent, time.Time)
+}
+
+// OnSent registers fn to be called for every message sendMessage delivers,
+// with the time it arrived. Load harnesses use it instead of the Wait
+// helpers, which wake every waiter on every change. fn runs under the fake's
+// lock: it must be quick and must not call the Server.
+func (s *Server) OnSent(fn func(Sent, time.Time)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onSent = fn
 }
 
 // New starts a fake for token; it is closed by t.Cleanup.
@@ -774,7 +785,9 @@ func (s *Server) WebhookInfo() (url, secret string, maxConnections int, allowed 
 	return w.url, w.secret, w.maxConnections, slices.Clone(w.allowed), w.url != ""
 }
 
-var deliverClient = &http.Client{Timeout: 30 * time.Second}
+var deliverClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+	MaxIdleConns: 2048, MaxIdleConnsPerHost: 2048, IdleConnTimeout: 30 * time.Second, // load tests deliver from many goroutines
+}}
 
 // Deliver POSTs queued update updateID to url like Telegram does
 // (Content-Type application/json, X-Telegram-Bot-Api-Secret-Token: secret
@@ -1290,6 +1303,9 @@ func (s *Server) sendMessage(p url.Values) (result, *apiError) {
 	s.nextMessage++
 	s.messages[msgKey{chat, st.MessageID}] = st
 	s.sent = append(s.sent, cloneSent(st.Sent))
+	if s.onSent != nil {
+		s.onSent(st.Sent, time.Now())
+	}
 	s.notifyLocked()
 	return okResult(messageJSON(st, false)), nil
 }

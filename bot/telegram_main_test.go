@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anning-bot/anning/bot/internal/fakebot"
+	"github.com/anning-bot/anning/bot/internal/redistest"
+)
+
+// With TELEGRAM_BOT_TOKEN set, the same flows run on Telegram; SIGTERM (a
+// cancelled context here) stops the bot gracefully with exit status 0.
+func TestRunOnTelegramAndStopGracefully(t *testing.T) {
+	const token = "777:MAIN-test"
+	fake := fakebot.New(t, token)
+	srv := redistest.Open(t)
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
+		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, logs bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] }) }()
+	fake.PushText(42, "/start")
+	sent := fake.WaitSent(t, 42, 1)
+	if !strings.Contains(sent[0].Text, "你好，这里是“安宁”") {
+		t.Fatalf("reply: %q", sent[0].Text)
+	}
+	fake.PushText(42, "1")
+	fake.WaitSent(t, 42, 2)
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit status %d; logs:\n%s", code, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the bot did not stop")
+	}
+	if len(fake.Unconfirmed()) != 0 {
+		t.Errorf("handled updates not confirmed at shutdown: %v", fake.Unconfirmed())
+	}
+	// Privacy: the logs name no token and no message text.
+	for _, secret := range []string{token, "你好", "/start", "先别慌"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "telegram bot connected") {
+		t.Errorf("no start-up log line:\n%s", logs.String())
+	}
+}
