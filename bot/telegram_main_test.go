@@ -24,7 +24,9 @@ func TestRunOnTelegramAndStopGracefully(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, logs bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] }) }()
+	go func() {
+		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
+	}()
 	fake.PushText(42, "/start")
 	sent := fake.WaitSent(t, 42, 1)
 	if !strings.Contains(sent[0].Text, "你好，这里是“安宁”") {
