@@ -81,13 +81,14 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 //	PREFIX:{u:ID}:session   string "REV|STATE_JSON", expires after the idle TTL
 //	PREFIX:upd:ID           de-duplication marker of a platform update
 //
-// Later parts of the bot add their per-user keys under PREFIX:{u:ID}: and
-// register their suffixes with AddUserKeys, so Delete erases them too.
+//	PREFIX:{u:ID}:evidence  the evidence ledger (see Record), expires after DATA_RETENTION
+//
+// Each record is erased by the part of the bot that keeps it (chat.Eraser).
 type Redis struct {
-	client   redis.UniversalClient
-	prefix   string
-	ttl      time.Duration
-	userKeys []string
+	client redis.UniversalClient
+	prefix string
+	suffix string // the record this store keeps: "session", "evidence"...
+	ttl    time.Duration
 }
 
 // NewRedis returns a store over client; ttl is the sliding idle expiry.
@@ -95,11 +96,15 @@ func NewRedis(client redis.UniversalClient, prefix string, ttl time.Duration) *R
 	if prefix == "" {
 		prefix = "anning"
 	}
-	return &Redis{client: client, prefix: prefix, ttl: ttl, userKeys: []string{"session"}}
+	return &Redis{client: client, prefix: prefix, suffix: "session", ttl: ttl}
 }
 
-// AddUserKeys registers more per-user key suffixes for Delete.
-func (r *Redis) AddUserKeys(suffixes ...string) { r.userKeys = append(r.userKeys, suffixes...) }
+// Record returns a store over the same Redis for another per-user record
+// (key PREFIX:{u:ID}:SUFFIX) with its own expiry; its Delete erases only that
+// record. The evidence ledger is kept this way, as long as DATA_RETENTION.
+func (r *Redis) Record(suffix string, ttl time.Duration) *Redis {
+	return &Redis{client: r.client, prefix: r.prefix, suffix: suffix, ttl: ttl}
+}
 
 // braces would break the hash tag; user ids are numbers in practice.
 var tagSafe = strings.NewReplacer("{", "%7B", "}", "%7D")
@@ -127,7 +132,7 @@ return nr
 
 // Get implements Store with one GET.
 func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
-	v, err := r.client.Get(ctx, r.UserKey(user, "session")).Bytes()
+	v, err := r.client.Get(ctx, r.UserKey(user, r.suffix)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return Entry{}, nil
 	}
@@ -144,7 +149,7 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 
 // Put implements Store with one EVALSHA of the compare-and-set script.
 func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
-	n, err := putScript.Run(ctx, r.client, []string{r.UserKey(user, "session")}, rev, data, r.ttl.Milliseconds()).Int64()
+	n, err := putScript.Run(ctx, r.client, []string{r.UserKey(user, r.suffix)}, rev, data, r.ttl.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}
@@ -154,13 +159,9 @@ func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (i
 	return n, nil
 }
 
-// Delete implements Store: one DEL of every registered per-user key.
+// Delete implements Store: one DEL of the user's record.
 func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
-	keys := make([]string, len(r.userKeys))
-	for i, s := range r.userKeys {
-		keys[i] = r.UserKey(user, s)
-	}
-	n, err := r.client.Del(ctx, keys...).Result()
+	n, err := r.client.Del(ctx, r.UserKey(user, r.suffix)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("session: redis delete: %w", err)
 	}
