@@ -112,6 +112,18 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
+// redeliveryWindow: Telegram keeps undelivered updates for 24 hours, and
+// after a week without updates it may restart update ids at a random lower
+// value; an id at or below the last one is a redelivery only within this window.
+const redeliveryWindow = 48 * time.Hour
+
+func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
+	if ev.Seq == 0 || ev.Seq > st.LastSeq {
+		return false
+	}
+	return time.Since(time.Unix(st.Updated, 0)) < redeliveryWindow
+}
+
 func busy() []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: MsgBusy}} }
 
 func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
@@ -122,15 +134,25 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		return nil, fmt.Errorf("chat: load session: %w", err)
 	}
 	st, err := Decode(entry.Data)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNewerSchema):
+		// Written by a newer version of the bot (a rolling deploy): never
+		// overwrite it; the person is asked to resend.
+		return nil, err
+	case err != nil:
 		r.log.Warn("session unreadable, starting afresh", "err", err)
 		st = flow.State{}
 	}
-	if ev.Seq != 0 && ev.Seq <= st.LastSeq {
-		// A redelivery of an update this session already applied (a platform
-		// retry after a crash or timeout): applying it twice would answer twice.
-		r.log.Info("duplicate update skipped", "seq", ev.Seq)
-		return nil, nil
+	if r.redelivered(st, ev) {
+		// The platform sent an update this session already applied (a retry
+		// after a crash, a timeout or a shutdown). Applying it again would
+		// answer twice; its reply may have been lost, so the current question
+		// is shown again, and nothing changes.
+		r.log.Info("redelivered update: current question shown again", "seq", ev.Seq)
+		if ev.Seq != st.LastSeq {
+			return nil, nil // older than the last one: its reply was followed by others
+		}
+		return r.engine.Handle(st, flow.Event{Kind: flow.EventResend}).Replies, nil
 	}
 	out := r.engine.Handle(st, ev)
 	out.State.LastSeq = max(st.LastSeq, ev.Seq)
@@ -198,6 +220,8 @@ func (r *Runner) erase(ctx context.Context, user string, replies []flow.Reply) (
 	return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
 }
 
+var errNewerSchema = errors.New("chat: session written by a newer version of the bot")
+
 // Encode turns a state into the bytes kept by the session store.
 func Encode(st flow.State) ([]byte, error) {
 	st.Schema = flow.SchemaVersion
@@ -218,7 +242,7 @@ func Decode(data []byte) (flow.State, error) {
 		return flow.State{}, fmt.Errorf("chat: decode session: %w", err)
 	}
 	if st.Schema > flow.SchemaVersion {
-		return flow.State{}, fmt.Errorf("chat: session schema %d is newer than %d", st.Schema, flow.SchemaVersion)
+		return flow.State{}, fmt.Errorf("%w: %d > %d", errNewerSchema, st.Schema, flow.SchemaVersion)
 	}
 	return st, nil
 }

@@ -163,7 +163,7 @@ func TestConcurrentTurnsOfOneUserAllApplied(t *testing.T) {
 func TestUnreadableSessionStartsAfresh(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)
-	if _, err := mem.Put(ctx, "u", []byte(`{"v":99,"f":"x"}`), 0); err != nil {
+	if _, err := mem.Put(ctx, "u", []byte(`{"v":1,"f":`), 0); err != nil {
 		t.Fatal(err)
 	}
 	r := chat.NewRunner(engine(t), mem, chat.Options{})
@@ -223,7 +223,8 @@ func BenchmarkRunnerTurn(b *testing.B) {
 }
 
 // A platform update delivered twice is applied once: the session remembers
-// the newest update id it applied, atomically with the state.
+// the newest update id it applied, atomically with the state; the redelivery
+// of the last one shows the current question again (its reply may be lost).
 func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)
@@ -234,8 +235,8 @@ func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
 	}
 	e1, _ := mem.Get(ctx, "u")
 	replies, err := r.Handle(ctx, "u", ev)
-	if err != nil || len(replies) != 0 {
-		t.Fatalf("redelivery answered: %v %v", replies, err)
+	if err != nil || !strings.Contains(render(replies), "想看哪方面的法律规定") {
+		t.Fatalf("redelivery: %v\n%s", err, render(replies))
 	}
 	older := flow.Event{Kind: flow.EventText, Text: "1", Seq: 999}
 	if replies, _ := r.Handle(ctx, "u", older); len(replies) != 0 {
@@ -246,5 +247,33 @@ func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
 	}
 	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 1002}); !strings.Contains(render(replies), "第一千零三十三条") {
 		t.Fatalf("the next update was not applied:\n%s", render(replies))
+	}
+}
+
+// After a long silence Telegram may restart update ids lower: they are new.
+func TestLowerUpdateIDAfterLongSilenceIsNew(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	old := flow.State{Schema: flow.SchemaVersion, Flow: "main", Step: "menu", LastSeq: 900000, Updated: time.Now().Add(-8 * 24 * time.Hour).Unix()}
+	data, _ := chat.Encode(old)
+	mem.Put(ctx, "u", data, 0)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 12345})
+	if err != nil || !strings.Contains(render(replies), "想看哪方面的法律规定") {
+		t.Fatalf("update with a restarted id ignored: %v\n%s", err, render(replies))
+	}
+}
+
+func TestNewerSchemaIsNeverOverwritten(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	mem.Put(ctx, "u", []byte(`{"v":99,"f":"future"}`), 0)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	replies, err := r.Handle(ctx, "u", text("/law"))
+	if err == nil || replies[0].Text != chat.MsgBusy {
+		t.Fatalf("%v %v", replies, err)
+	}
+	if e, _ := mem.Get(ctx, "u"); string(e.Data) != `{"v":99,"f":"future"}` {
+		t.Fatal("a newer session was overwritten")
 	}
 }

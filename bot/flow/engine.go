@@ -75,6 +75,7 @@ const (
 	EventAttachment                   // sent a photo or file
 	EventUnsupported                  // sent something the bot cannot read (sticker, voice...)
 	EventOpen                         // a transport opened the chat: greet a new person, welcome back a known one
+	EventResend                       // show the current question again (a redelivered update whose reply may be lost)
 )
 
 // Event is one thing the person did, as the transport saw it.
@@ -116,6 +117,13 @@ type Reply struct {
 	Text    string
 	Choices []string
 	Ref     string // with Choices: the question they answer
+	File    *File  // a document to send with the text (e.g. the evidence ZIP)
+}
+
+// File is a document sent to the person.
+type File struct {
+	Name string
+	Data []byte
 }
 
 // Action kinds the runner carries out after a turn.
@@ -197,7 +205,12 @@ func (e *Engine) Handle(st State, ev Event) Output {
 			t.reshow()
 		}
 	case EventAttachment:
+		if ev.Attachment != nil {
+			t.crisisCheck(ev.Attachment.Caption)
+		}
 		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: ev.Attachment})
+	case EventResend:
+		t.reshow()
 	default:
 		t.notice(msgUnsupported)
 	}
@@ -223,6 +236,9 @@ func (t *turn) notice(text string) {
 
 func (t *turn) text(raw string) {
 	in := strings.TrimSpace(raw)
+	if !strings.HasPrefix(in, "/") {
+		t.crisisCheck(in) // first, even for text too long to keep
+	}
 	switch {
 	case in == "":
 		t.notice(msgEmpty)
@@ -233,9 +249,6 @@ func (t *turn) text(raw string) {
 	case strings.HasPrefix(in, "/"):
 		t.command(in)
 		return
-	}
-	if t.inCrisis(in) {
-		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCrisis, Text: t.e.set.Library.Safety.Message})
 	}
 	if t.s.Pending != "" {
 		t.confirm(in)
@@ -250,6 +263,13 @@ func (t *turn) text(raw string) {
 }
 
 func (t *turn) welcome() Target { return Target{Flow: MainFlow, Step: t.e.set.Flows[MainFlow].Start} }
+
+// crisisCheck answers words of despair or self-harm with the hotlines at once.
+func (t *turn) crisisCheck(in string) {
+	if in != "" && t.inCrisis(in) {
+		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCrisis, Text: t.e.set.Library.Safety.Message})
+	}
+}
 
 func (t *turn) inCrisis(in string) bool {
 	norm := normalizeText(in)
@@ -301,6 +321,10 @@ func (t *turn) command(in string) {
 		t.enter(Target{Flow: LawFlow, Step: t.e.set.Flows[LawFlow].Start})
 	case "/channels":
 		t.enter(Target{Flow: ChannelsFlow, Step: t.e.set.Flows[ChannelsFlow].Start})
+	case "/evidence":
+		// The ledger lives outside the session: the runner's evidence
+		// handler lists, removes ("删除 3") or exports ("导出") it.
+		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidence, With: map[string]string{"op": arg}})
 	case "/delete":
 		t.s.Pending = "delete"
 		t.s.Seq++
@@ -343,6 +367,9 @@ func (t *turn) erase() {
 
 func (t *turn) pick(ref string, index int) {
 	if ref != t.s.Ref() {
+		// An old button never confirms anything: it also cancels a pending
+		// /delete, whose question it cannot be the answer to.
+		t.s.Pending = ""
 		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyExpired, Text: msgStale})
 		t.reshow()
 		return

@@ -297,3 +297,35 @@ func BenchmarkTurn(b *testing.B) {
 		}
 	}
 }
+
+// An old button pressed while /delete waits for confirmation must not
+// confirm it, and the reshown question must not erase anything either.
+func TestStalePressCancelsPendingDelete(t *testing.T) {
+	c := newChat(t)
+	c.send("/start demo")
+	old := c.out.Replies[len(c.out.Replies)-1].Ref
+	c.send("1")
+	c.send("/delete")
+	c.expect(c.press(old, 0), "这个按钮已过期")
+	if c.st.Pending != "" {
+		t.Fatal("a stale press left the delete confirmation pending")
+	}
+	ref := c.out.Replies[len(c.out.Replies)-1].Ref
+	c.press(ref, 0)
+	for _, a := range c.out.Actions {
+		if a.Kind == flow.DoErase {
+			t.Fatal("pressing the reshown question erased the data")
+		}
+	}
+	c.send("/delete")
+	c.expect(c.send("1"), "你的数据已经删除") // the real confirmation still works
+}
+
+func TestCrisisWordsInLongTextAndCaptions(t *testing.T) {
+	c := newChat(t)
+	c.send("/start demo")
+	out := c.send("我不想活了" + strings.Repeat("。", flow.MaxInputRunes))
+	c.expect(out, "12356", "太长了")
+	o := c.e.Handle(c.st, flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{ID: "x", Caption: "我想死"}})
+	c.expect(joined(o.Replies), "12356")
+}

@@ -142,7 +142,10 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 	revText, data, ok := strings.Cut(string(v), "|")
 	rev, perr := strconv.ParseInt(revText, 10, 64)
 	if !ok || perr != nil {
-		return Entry{}, fmt.Errorf("session: redis get: malformed entry")
+		// Not written by this store (or damaged): treat it as absent, so the
+		// person starts afresh instead of being told "busy" until it expires;
+		// the put script reads it as revision 0 too.
+		return Entry{}, nil
 	}
 	return Entry{Data: []byte(data), Rev: rev}, nil
 }

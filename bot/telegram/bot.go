@@ -79,6 +79,9 @@ func New(cfg Config, h Handler) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("telegram: no bot token")
 	}
+	if cfg.WebhookURL != "" && cfg.WebhookSecret == "" {
+		return nil, errors.New("telegram: webhook mode needs a secret")
+	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
 			*d = v
@@ -189,7 +192,7 @@ func (b *Bot) poll(ctx context.Context) error {
 	}
 	work, stopWork := b.drainContext(ctx)
 	defer stopWork()
-	d := newDispatcher(b.cfg.Workers, func(in incoming) { b.handle(work, in) })
+	d := newDispatcher(b.cfg.Workers, func(in incoming) bool { return b.handle(work, in) })
 	var offset int64
 	readyOnce := sync.Once{}
 	failures := 0
@@ -273,7 +276,7 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 	p.AddNonZero("limit", 100)
 	p.AddNonZero("timeout", int(wait/time.Second))
 	_ = p.AddInterface("allowed_updates", allowedUpdates)
-	res, err := b.c.onceWithTimeout(ctx, "getUpdates", p, wait+b.cfg.CallTimeout)
+	res, err := b.c.send(ctx, "getUpdates", p, nil, wait+b.cfg.CallTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -380,7 +383,12 @@ func (b *Bot) WebhookHandler() http.Handler {
 		// recognised by the session and not answered twice.
 		work, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*b.cfg.CallTimeout+b.cfg.DrainTimeout)
 		defer cancel()
-		b.handle(work, in)
+		if !b.handle(work, in) {
+			// Not done (replies not delivered): Telegram retries later, and the
+			// session shows the current question again instead of applying it twice.
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusOK)
 	})
 }
@@ -391,10 +399,23 @@ const (
 	toastExpired   = "已过期"
 )
 
-// handle runs one update: the turn, then the replies.
-func (b *Bot) handle(ctx context.Context, in incoming) {
+// handle runs one update: the turn, then the replies. It reports whether the
+// update is done with: false when the work was cut off (shutdown) or the
+// replies could not be sent, so it is not confirmed and Telegram sends it
+// again. A panic in a turn is logged and the update counted as done, so one
+// poisonous update cannot crash the bot over and over.
+func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("panic while handling an update", "panic", fmt.Sprint(p), "update", in.UpdateID)
+			handled = true
+		}
+	}()
+	if ctx.Err() != nil {
+		return false // shutting down: leave it to Telegram
+	}
 	if in.ChatID == 0 {
-		return
+		return true
 	}
 	if !in.Private {
 		switch {
@@ -403,7 +424,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) {
 		case in.Command:
 			b.sendText(ctx, in.ChatID, msgPrivateOnly)
 		}
-		return // nothing of a group is stored
+		return true // nothing of a group is stored
 	}
 	stopTyping := b.typing(ctx, in.ChatID)
 	replies, err := b.h.Handle(ctx, strconv.FormatInt(in.ChatID, 10), in.Event)
@@ -412,24 +433,80 @@ func (b *Bot) handle(ctx context.Context, in incoming) {
 		b.log.Error("turn failed", "err", err)
 	}
 	// The reply goes first: it is what the person waits for. Then the
-	// housekeeping: the button press is answered, and the buttons of the
-	// question just answered (pressed or typed) are taken away.
-	open := b.takeKeyboard(in.ChatID)
-	b.send(ctx, in.ChatID, replies)
+	// housekeeping: the button press is answered, and once a new question
+	// with buttons went out, the buttons of the one before (pressed or
+	// answered by typing) are taken away. Without a new question, the old
+	// buttons stay: the person still needs them.
+	before := b.openKeyboard(in.ChatID)
+	sent := b.send(ctx, in.ChatID, replies)
 	if in.CallbackID != "" {
 		toast := ""
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
 			toast = toastExpired
 		}
 		b.answerCallback(ctx, in.CallbackID, toast)
-		b.removeKeyboard(ctx, in.ChatID, in.MessageID)
 	}
-	if open != 0 && open != in.MessageID && len(replies) > 0 {
-		b.removeKeyboard(ctx, in.ChatID, open)
+	if now := b.openKeyboard(in.ChatID); sent && now != before {
+		b.removeKeyboard(ctx, in.ChatID, before)
+		if in.MessageID != before {
+			b.removeKeyboard(ctx, in.ChatID, in.MessageID)
+		}
 	}
+	return sent
 }
 
-func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) {
+// transient reports whether a failed delivery may succeed later (network,
+// Telegram down, shutdown): the update is then left for Telegram to resend.
+// A refusal (the person blocked the bot, a bad request) never will: the
+// update is done with, or it would come back forever.
+func transient(ctx context.Context, err error) bool {
+	var ae *apiError
+	if ctx.Err() != nil || !errors.As(err, &ae) {
+		return true
+	}
+	return ae.Code == 0 || ae.Code >= 500 || ae.RetryAfter > 0
+}
+
+// send delivers a turn's replies in order: text merged into as few messages
+// as fit, and each reply that carries a file as a document. It reports false
+// when delivery failed for a reason that may pass.
+func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) bool {
+	start := 0
+	for i, r := range replies {
+		if r.File == nil {
+			continue
+		}
+		if !b.sendMessages(ctx, chatID, replies[start:i]) || !b.sendDocument(ctx, chatID, r) {
+			return false
+		}
+		start = i + 1
+	}
+	return b.sendMessages(ctx, chatID, replies[start:])
+}
+
+// captionLimit is Telegram's limit on a document's caption.
+const captionLimit = 1024
+
+func (b *Bot) sendDocument(ctx context.Context, chatID int64, r flow.Reply) bool {
+	caption := r.Text
+	if utf16Len(caption) > captionLimit {
+		if !b.sendMessages(ctx, chatID, []flow.Reply{{Kind: r.Kind, Text: r.Text}}) {
+			return false
+		}
+		caption = ""
+	}
+	p := tgbotapi.Params{}
+	p["chat_id"] = chatIDParam(chatID)
+	p.AddNonEmpty("caption", caption)
+	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
+	if _, err := b.c.callFiles(ctx, "sendDocument", p, []tgbotapi.RequestFile{file}, chatID); err != nil {
+		b.log.Error("document not delivered", "err", err, "bytes", len(r.File.Data))
+		return !transient(ctx, err)
+	}
+	return true
+}
+
+func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []flow.Reply) bool {
 	for _, m := range render(replies, MaxMessageLen) {
 		p := tgbotapi.Params{}
 		p["chat_id"] = chatIDParam(chatID)
@@ -442,7 +519,7 @@ func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) {
 		res, err := b.c.call(ctx, "sendMessage", p, chatID)
 		if err != nil {
 			b.log.Error("reply not delivered", "err", err)
-			return
+			return !transient(ctx, err)
 		}
 		if m.Keyboard != nil {
 			var sent struct {
@@ -450,27 +527,94 @@ func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) {
 			}
 			if json.Unmarshal(res, &sent) == nil {
 				b.keyboardsMu.Lock()
+				if len(b.keyboards) >= maxKeyboards {
+					clear(b.keyboards)
+				}
 				b.keyboards[chatID] = sent.MessageID
 				b.keyboardsMu.Unlock()
 			}
 		}
 	}
+	return true
 }
+
+// Notify sends replies outside a turn (e.g. an OCR result) to a person.
+func (b *Bot) Notify(ctx context.Context, user string, replies []flow.Reply) error {
+	chatID, err := strconv.ParseInt(user, 10, 64)
+	if err != nil {
+		return fmt.Errorf("telegram: notify: bad user id: %w", err)
+	}
+	if !b.send(ctx, chatID, replies) {
+		return errors.New("telegram: notify: not delivered")
+	}
+	return nil
+}
+
+// maxDownload is what a bot may download from Telegram (20 MB), plus one
+// byte so the evidence store can tell a file over the limit.
+const maxDownload = 20<<20 + 1
+
+// Fetch downloads an attachment: getFile for its path, then the file
+// endpoint (built from TELEGRAM_FILE_ENDPOINT, not the library's constant).
+func (b *Bot) Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+	p := tgbotapi.Params{}
+	p["file_id"] = a.ID
+	res, err := b.c.call(ctx, "getFile", p, 0)
+	if err != nil {
+		return nil, err
+	}
+	var f struct {
+		FilePath string `json:"file_path"`
+	}
+	if err := json.Unmarshal(res, &f); err != nil || f.FilePath == "" {
+		return nil, &apiError{Method: "getFile", Msg: "no file_path in the answer"}
+	}
+	dl, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	req, err := http.NewRequestWithContext(dl, http.MethodGet, fmt.Sprintf(b.cfg.FileEndpoint, b.cfg.Token, f.FilePath), nil)
+	if err != nil {
+		cancel()
+		return nil, &apiError{Method: "download", Msg: b.c.scrub(err.Error())}
+	}
+	resp, err := b.cfg.HTTPClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, &apiError{Method: "download", Msg: b.c.scrub(err.Error())}
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		return nil, &apiError{Method: "download", Code: resp.StatusCode, Msg: "file download failed"}
+	}
+	return readCloser{Reader: io.LimitReader(resp.Body, maxDownload), close: func() error { cancel(); return resp.Body.Close() }}, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }
 
 func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
 	b.send(ctx, chatID, []flow.Reply{{Kind: flow.ReplyNotice, Text: text}})
 }
 
-func (b *Bot) takeKeyboard(chatID int64) int {
+// openKeyboard is the message carrying the chat's open question's buttons.
+func (b *Bot) openKeyboard(chatID int64) int {
 	b.keyboardsMu.Lock()
 	defer b.keyboardsMu.Unlock()
-	id := b.keyboards[chatID]
-	delete(b.keyboards, chatID)
-	return id
+	return b.keyboards[chatID]
 }
+
+// maxKeyboards bounds the in-memory map of open questions; forgetting one
+// only means its buttons are not removed later.
+const maxKeyboards = 100_000
 
 // removeKeyboard takes the buttons off an answered question.
 func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
+	if messageID == 0 {
+		return
+	}
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonZero("message_id", messageID)
@@ -489,31 +633,27 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string) {
 }
 
 // typing shows "typing…" while a turn takes longer than TypingAfter, and
-// repeats it every 4 s (Telegram shows it for 5 s).
+// repeats it every 4 s (Telegram shows it for 5 s). Each is one attempt with
+// a short deadline, and stopping never waits for one: the reply must not.
 func (b *Bot) typing(ctx context.Context, chatID int64) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
-		defer wg.Done()
 		t := time.NewTimer(b.cfg.TypingAfter)
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
-				return
 			case <-ctx.Done():
 				return
 			case <-t.C:
 				p := tgbotapi.Params{}
 				p["chat_id"] = chatIDParam(chatID)
 				p["action"] = tgbotapi.ChatTyping
-				if _, err := b.c.call(ctx, "sendChatAction", p, 0); err != nil {
+				if _, err := b.c.send(ctx, "sendChatAction", p, nil, 2*time.Second); err != nil && ctx.Err() == nil {
 					b.log.Debug("typing action failed", "err", err)
 				}
 				t.Reset(4 * time.Second)
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return cancel
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -53,11 +55,30 @@ type chatLimiter struct {
 type ctxClient struct {
 	ctx  context.Context
 	base *http.Client
+	seen *exchange
+}
+
+// exchange records what became of one request: whether it was written out
+// (so Telegram may have acted on it) and the HTTP status of the answer.
+type exchange struct {
+	wrote  atomic.Bool
+	status atomic.Int32
 }
 
 func (c ctxClient) Do(req *http.Request) (*http.Response, error) {
-	return c.base.Do(req.WithContext(c.ctx))
+	ctx := httptrace.WithClientTrace(c.ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { c.seen.wrote.Store(true) },
+	})
+	resp, err := c.base.Do(req.WithContext(ctx))
+	if resp != nil {
+		c.seen.status.Store(int32(resp.StatusCode))
+	}
+	return resp, err
 }
+
+// sends are the methods that deliver something to a person: retrying one
+// after an answer that may have been lost could deliver it twice.
+var sends = map[string]bool{"sendMessage": true, "sendDocument": true}
 
 // apiError is a failed call, with the token already scrubbed.
 type apiError struct {
@@ -65,6 +86,7 @@ type apiError struct {
 	Code       int // Telegram's error_code; 0 for a network or decoding failure
 	RetryAfter int
 	Msg        string
+	Ambiguous  bool // sent, but no readable answer: Telegram may have acted on it
 }
 
 func (e *apiError) Error() string {
@@ -76,7 +98,15 @@ func (e *apiError) Error() string {
 
 // retryable reports whether sending again can help: flood control, server
 // errors, and failures to reach Telegram or read its answer.
-func (e *apiError) retryable() bool { return e.RetryAfter > 0 || e.Code == 0 || e.Code >= 500 }
+func (e *apiError) retryable() bool {
+	switch {
+	case e.RetryAfter > 0 || e.Code >= 500:
+		return true // flood control, or Telegram (or its gateway) did not do it
+	case e.Code == 0:
+		return !(e.Ambiguous && sends[e.Method])
+	}
+	return false
+}
 
 // errorCode returns Telegram's error code of err, or 0.
 func errorCode(err error) int {
@@ -90,12 +120,19 @@ func errorCode(err error) int {
 // call runs method once per attempt until it succeeds, fails for good, or
 // ctx ends. chatID > 0 applies that chat's rate limit as well as the global one.
 func (c *client) call(ctx context.Context, method string, params tgbotapi.Params, chatID int64) (json.RawMessage, error) {
+	return c.callFiles(ctx, method, params, nil, chatID)
+}
+
+// callFiles is call with files to upload (multipart), e.g. sendDocument.
+func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, chatID int64) (json.RawMessage, error) {
 	var last error
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
-		if err := c.wait(ctx, chatID); err != nil {
-			return nil, fmt.Errorf("telegram: %s: %w", method, err)
+		if sends[method] {
+			if err := c.wait(ctx, chatID); err != nil {
+				return nil, fmt.Errorf("telegram: %s: %w", method, err)
+			}
 		}
-		res, err := c.once(ctx, method, params)
+		res, err := c.send(ctx, method, params, files, c.timeout)
 		if err == nil {
 			return res, nil
 		}
@@ -108,6 +145,9 @@ func (c *client) call(ctx context.Context, method string, params tgbotapi.Params
 		if delay == 0 {
 			delay = min(c.backoffBase<<(attempt-1), c.backoffMax)
 		}
+		if attempt == c.maxAttempts {
+			break
+		}
 		c.log.Warn("telegram call failed, retrying", "method", method, "code", ae.Code, "retry_after", ae.RetryAfter, "attempt", attempt)
 		if err := c.sleep(ctx, delay); err != nil {
 			return nil, last
@@ -116,24 +156,36 @@ func (c *client) call(ctx context.Context, method string, params tgbotapi.Params
 	return nil, last
 }
 
-func (c *client) once(ctx context.Context, method string, params tgbotapi.Params) (json.RawMessage, error) {
-	return c.onceWithTimeout(ctx, method, params, c.timeout)
-}
-
-func (c *client) onceWithTimeout(ctx context.Context, method string, params tgbotapi.Params, timeout time.Duration) (json.RawMessage, error) {
+// send makes one request (MakeRequest, or UploadFiles when there are files).
+func (c *client) send(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, timeout time.Duration) (json.RawMessage, error) {
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	api := &tgbotapi.BotAPI{Token: c.token, Client: ctxClient{ctx: callCtx, base: c.http}}
+	seen := &exchange{}
+	api := &tgbotapi.BotAPI{Token: c.token, Client: ctxClient{ctx: callCtx, base: c.http, seen: seen}}
 	api.SetAPIEndpoint(c.endpoint)
-	resp, err := api.MakeRequest(method, params)
+	var resp *tgbotapi.APIResponse
+	var err error
+	if len(files) > 0 {
+		resp, err = api.UploadFiles(method, params, files)
+	} else {
+		resp, err = api.MakeRequest(method, params)
+	}
 	if err == nil {
 		return resp.Result, nil
 	}
 	var tgErr *tgbotapi.Error
 	if errors.As(err, &tgErr) {
-		return nil, &apiError{Method: method, Code: tgErr.Code, RetryAfter: tgErr.RetryAfter, Msg: c.scrub(tgErr.Message)}
+		code := tgErr.Code
+		if code == 0 && seen.status.Load() >= 500 {
+			code = int(seen.status.Load()) // uploads come back without error_code
+		}
+		return nil, &apiError{Method: method, Code: code, RetryAfter: tgErr.RetryAfter, Msg: c.scrub(tgErr.Message)}
 	}
-	return nil, &apiError{Method: method, Msg: c.scrub(err.Error())}
+	if st := int(seen.status.Load()); st >= 500 {
+		// A gateway's HTML error page: Telegram did not handle the call.
+		return nil, &apiError{Method: method, Code: st, Msg: "HTTP " + strconv.Itoa(st) + " without a Bot API answer"}
+	}
+	return nil, &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: seen.wrote.Load()}
 }
 
 // scrub removes the bot token from text that may be logged: the library's

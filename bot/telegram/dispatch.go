@@ -11,7 +11,7 @@ import (
 // workers are busy: back-pressure on the poller instead of unbounded queues.
 type dispatcher struct {
 	sem    chan struct{}
-	handle func(incoming)
+	handle func(incoming) bool
 
 	mu    sync.Mutex
 	chats map[int64]*chatQueue
@@ -22,11 +22,12 @@ type chatQueue struct {
 }
 
 type job struct {
-	in   incoming
-	done chan struct{}
+	in      incoming
+	done    chan struct{}
+	handled bool // set before done closes
 }
 
-func newDispatcher(workers int, handle func(incoming)) *dispatcher {
+func newDispatcher(workers int, handle func(incoming) bool) *dispatcher {
 	return &dispatcher{sem: make(chan struct{}, workers), handle: handle, chats: map[int64]*chatQueue{}}
 }
 
@@ -60,7 +61,7 @@ func (d *dispatcher) work(chatID int64, q *chatQueue) {
 		j := q.pending[0]
 		q.pending = q.pending[1:]
 		d.mu.Unlock()
-		d.handle(j.in)
+		j.handled = d.handle(j.in)
 		close(j.done)
 	}
 }
@@ -93,11 +94,11 @@ func (b *batch) wait(ctx context.Context) int64 {
 	for _, j := range b.jobs {
 		select {
 		case <-j.done:
-			items = append(items, item{j.in.UpdateID, true})
+			items = append(items, item{j.in.UpdateID, j.handled})
 		case <-ctx.Done():
 			select {
 			case <-j.done:
-				items = append(items, item{j.in.UpdateID, true})
+				items = append(items, item{j.in.UpdateID, j.handled})
 			default:
 				items = append(items, item{j.in.UpdateID, false})
 			}

@@ -281,14 +281,26 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 	}
 }
 
+// A slow API is waited for. A hung sendMessage times out and is not sent
+// again blindly (Telegram may have delivered it); the update is left
+// unconfirmed, comes back, and the person gets the current question again.
 func TestSlowAndHungAPI(t *testing.T) {
 	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.CallTimeout = 500 * time.Millisecond })
 	h.fake.DelayAll("sendMessage", 200*time.Millisecond)
+	h.fake.PushText(41, "/help")
+	contains(t, h.fake.WaitSent(t, 41, 1)[0], "/menu 回到主菜单")
+
 	h.fake.HangNext("sendMessage", 1)
-	h.fake.PushText(42, "/help")
-	contains(t, h.fake.WaitSent(t, 42, 1)[0], "/menu 回到主菜单")
-	if n := len(h.fake.Calls("sendMessage")); n != 2 {
-		t.Errorf("%d sendMessage calls, want 2 (the hung one timed out and was retried)", n)
+	id := h.fake.PushText(42, "/law")
+	sent := h.fake.WaitSent(t, 42, 1)
+	contains(t, sent[0], "想看哪方面的法律规定")
+	h.fake.WaitConfirmed(t, id)
+	time.Sleep(100 * time.Millisecond)
+	if n := len(h.fake.Sent(42)); n != 1 {
+		t.Errorf("%d messages after a hung send, want 1", n)
+	}
+	if n := len(h.fake.Calls("sendMessage")); n != 3 {
+		t.Errorf("%d sendMessage calls, want 3 (41, the hung one, the question again)", n)
 	}
 }
 
@@ -455,13 +467,26 @@ func TestWebhook(t *testing.T) {
 			t.Errorf("malformed update %q answered %d: Telegram would retry it and block the chat", raw, status)
 		}
 	}
-	// Telegram retries a delivery it thinks failed: the session recognises it.
+	// Telegram retries a delivery it thinks failed: the session recognises
+	// it and does not apply it again. An older one is ignored; the newest is
+	// answered with the current question again (its reply may have been lost).
+	next := h.fake.PushText(42, "2")
+	if status, _ := h.fake.Deliver(hookURL, secret, next); status != 200 {
+		t.Fatalf("delivery: %d", status)
+	}
+	contains(t, h.fake.WaitSent(t, 42, 2)[1], "不是你的债")
 	if status, _ := h.fake.Deliver(hookURL, secret, id); status != 200 {
 		t.Errorf("redelivery: %d", status)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if n := len(h.fake.Sent(42)); n != 1 {
-		t.Errorf("a redelivered update was answered again (%d messages)", n)
+	if n := len(h.fake.Sent(42)); n != 2 {
+		t.Errorf("a redelivered older update was answered (%d messages)", n)
+	}
+	if status, _ := h.fake.Deliver(hookURL, secret, next); status != 200 {
+		t.Errorf("redelivery: %d", status)
+	}
+	if again := h.fake.WaitSent(t, 42, 3); strings.Contains(again[2].Text, "不是你的债") || len(again[2].Keyboard) == 0 {
+		t.Errorf("the redelivered update was applied again, or its question not shown: %q", again[2].Text)
 	}
 	if len(h.fake.Calls("getUpdates")) != 0 {
 		t.Error("webhook mode polled")
@@ -492,5 +517,24 @@ func TestWebhookManyChats(t *testing.T) {
 		if n := len(h.fake.Sent(c)); n != 1 {
 			t.Errorf("chat %d got %d replies", c, n)
 		}
+	}
+}
+
+// A message Telegram took but whose answer was lost is never sent again by
+// a retry: the person would get it twice.
+func TestLostAnswerIsNotResent(t *testing.T) {
+	h := newHarness(t, shipped(t), nil)
+	h.fake.SucceedThenDrop("sendMessage", 1)
+	id := h.fake.PushText(42, "/law")
+	contains(t, h.fake.WaitSent(t, 42, 1)[0], "想看哪方面的法律规定")
+	h.fake.WaitConfirmed(t, id)
+	time.Sleep(100 * time.Millisecond)
+	for _, m := range h.fake.Sent(42)[1:] {
+		if strings.Contains(m.Text, "想看哪方面的法律规定\\n") && len(m.Keyboard) == 0 {
+			t.Errorf("resent: %q", m.Text)
+		}
+	}
+	if n := len(h.fake.Calls("sendMessage")); n > 2 {
+		t.Errorf("%d sendMessage calls: retried blindly", n)
 	}
 }
