@@ -91,7 +91,7 @@ func runLoad(b *testing.B, users int, duration, think time.Duration, mode string
 
 	env := []string{"ANNING_RUN_AS_BOT=1", "TELEGRAM_BOT_TOKEN=" + token, "TELEGRAM_API_ENDPOINT=" + fake.APIEndpoint(),
 		"TELEGRAM_FILE_ENDPOINT=" + fake.FileEndpoint(), "REDIS_URL=" + srv.URL, "REDIS_PREFIX=" + srv.Prefix,
-		"TELEGRAM_GLOBAL_RATE=0", "TELEGRAM_CHAT_RATE=0", "LOG_LEVEL=warn"}
+		"TELEGRAM_GLOBAL_RATE=0", "TELEGRAM_CHAT_RATE=0", "LOG_LEVEL=warn", "EVIDENCE_DIR=" + b.TempDir()}
 	hookURL, secret := "", "load-test-webhook-secret"
 	if mode == "webhook" {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

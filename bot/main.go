@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	"github.com/anning-bot/anning/bot/config"
 	"github.com/anning-bot/anning/bot/console"
 	"github.com/anning-bot/anning/bot/diag"
+	"github.com/anning-bot/anning/bot/evidence"
+	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/legal"
 	"github.com/anning-bot/anning/bot/session"
@@ -95,11 +98,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // Main is the wired bot process; tests start it end to end.
 type Main struct {
-	Config config.Config
-	Log    *slog.Logger
-	Runner *chat.Runner
-	Store  session.Store
-	closer []io.Closer
+	Config   config.Config
+	Log      *slog.Logger
+	Runner   *chat.Runner
+	Store    session.Store
+	Evidence *evidence.Service
+	closer   []io.Closer
 }
 
 // NewMain loads content and flows and wires the runner.
@@ -109,6 +113,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		return nil, err
 	}
 	m := &Main{Config: cfg, Log: log}
+	var ledger session.Store
 	if cfg.UsesRedis() {
 		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
@@ -124,16 +129,69 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 			log.Warn("redis not reachable at start; will keep trying", "err", err)
 		}
 		cancel()
-		m.Store = rs
+		m.Store, ledger = rs, rs.Record("evidence", cfg.DataRetention)
 	} else {
 		m.Store = session.NewMemory(cfg.SessionTTL, time.Now)
+		ledger = session.NewMemory(cfg.DataRetention, time.Now)
 	}
-	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{Log: log})
+	ev, err := newEvidence(cfg, ledger, log)
+	if err != nil {
+		return nil, err
+	}
+	m.Evidence = ev
+	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{
+		Log:     log,
+		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command},
+		Erasers: []chat.Eraser{ev},
+	})
 	return m, nil
+}
+
+func newEvidence(cfg config.Config, ledger session.Store, log *slog.Logger) (*evidence.Service, error) {
+	blobs, err := evidence.NewDir(cfg.EvidenceDir)
+	if err != nil {
+		return nil, err
+	}
+	ocr := evidence.NewOCR(max(runtime.NumCPU()/2, 1), time.Minute)
+	if !ocr.Available() {
+		log.Warn("tesseract not found: evidence is kept without OCR (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
+	}
+	rules, err := facts.LoadRules(contentFS(cfg), "evidence.yaml")
+	if err != nil {
+		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+	}
+	ev := evidence.NewService(blobs, ledger, ocr, rules)
+	ev.Log = log
+	return ev, nil
+}
+
+// sweepEvidence removes the evidence of people idle longer than
+// DATA_RETENTION, at start and then every hour.
+func (m *Main) sweepEvidence(ctx context.Context) {
+	for {
+		if n, err := m.Evidence.Sweep(ctx, m.Config.DataRetention); err != nil {
+			m.Log.Error("evidence retention sweep failed", "err", err)
+		} else if n > 0 {
+			m.Log.Info("evidence past retention removed", "files", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Hour):
+		}
+	}
 }
 
 // Run serves until the input ends or ctx is cancelled.
 func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); m.sweepEvidence(sweepCtx) }()
+	defer func() {
+		stopSweep()
+		<-swept
+		m.Evidence.Wait() // let OCR in progress finish and report
+	}()
 	if m.Config.TelegramToken != "" {
 		bot, err := telegram.New(telegram.Config{
 			Token:         m.Config.TelegramToken,
@@ -151,9 +209,11 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 		if err != nil {
 			return err
 		}
+		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
 		return bot.Run(ctx)
 	}
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log}
+	m.Evidence.Fetch, m.Evidence.Notify = c, c
 	return c.Run(ctx, m.Runner)
 }
 
@@ -174,12 +234,16 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-func loadFlows(cfg config.Config, flowsDir string) (*flow.Set, error) {
-	var contentFS fs.FS = content.FS
+// contentFS is CONTENT_DIR, or the built-in content.
+func contentFS(cfg config.Config) fs.FS {
 	if cfg.ContentDir != "" {
-		contentFS = os.DirFS(cfg.ContentDir)
+		return os.DirFS(cfg.ContentDir)
 	}
-	lib, err := legal.Load(contentFS)
+	return content.FS
+}
+
+func loadFlows(cfg config.Config, flowsDir string) (*flow.Set, error) {
+	lib, err := legal.Load(contentFS(cfg))
 	if err != nil {
 		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
 	}

@@ -11,12 +11,22 @@ import (
 	"github.com/anning-bot/anning/flows"
 )
 
+// withEvidenceDir keeps test evidence in a temporary folder.
+func withEvidenceDir(t *testing.T, vars map[string]string) map[string]string {
+	out := map[string]string{"EVIDENCE_DIR": t.TempDir()}
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
+}
+
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
 func runBot(t *testing.T, input string, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	vars = withEvidenceDir(t, vars)
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, strings.NewReader(input), &out, &errOut, env(vars))
 	return code, out.String(), errOut.String()

@@ -101,7 +101,7 @@ func (p *botProcess) send(t *testing.T, line string) {
 // the conversation up where it was.
 func TestKillNineBetweenTurnsLosesNothing(t *testing.T) {
 	srv := redistest.Open(t)
-	env := []string{"REDIS_URL=" + srv.URL, "REDIS_PREFIX=" + srv.Prefix}
+	env := []string{"REDIS_URL=" + srv.URL, "REDIS_PREFIX=" + srv.Prefix, "EVIDENCE_DIR=" + t.TempDir()}
 
 	first := startBot(t, env...)
 	first.send(t, "1") // piped input: the console reads a line before greeting

@@ -19,7 +19,7 @@ func TestRunOnTelegramAndStopGracefully(t *testing.T) {
 	srv := redistest.Open(t)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
-		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "LOG_FORMAT": "json", "LOG_LEVEL": "debug",
+		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "EVIDENCE_DIR": t.TempDir(),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, logs bytes.Buffer

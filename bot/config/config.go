@@ -29,6 +29,8 @@ type Config struct {
 	FlowsDir             string  // "" = embedded flows
 	ContentDir           string  // "" = embedded content
 	SessionTTL           time.Duration
+	EvidenceDir          string        // where evidence files are kept
+	DataRetention        time.Duration // evidence of people idle longer than this is removed
 
 	RedisURL            string   // redis:// or rediss://; with REDIS_ADDRS unset: one server
 	RedisAddrs          []string // cluster seeds, or Sentinels with RedisSentinelMaster
@@ -46,9 +48,10 @@ type Getenv func(string) string
 func Load(getenv Getenv) (Config, error) {
 	var errs []error
 	c := Config{
-		FlowsDir:   getenv("FLOWS_DIR"),
-		ContentDir: getenv("CONTENT_DIR"),
-		LogFormat:  orDefault(getenv("LOG_FORMAT"), "text"),
+		FlowsDir:    getenv("FLOWS_DIR"),
+		ContentDir:  getenv("CONTENT_DIR"),
+		LogFormat:   orDefault(getenv("LOG_FORMAT"), "text"),
+		EvidenceDir: orDefault(getenv("EVIDENCE_DIR"), "./data/evidence"),
 
 		TelegramAPIEndpoint:  orDefault(getenv("TELEGRAM_API_ENDPOINT"), "https://api.telegram.org/bot%s/%s"),
 		TelegramFileEndpoint: orDefault(getenv("TELEGRAM_FILE_ENDPOINT"), "https://api.telegram.org/file/bot%s/%s"),
@@ -83,6 +86,9 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	errs = append(errs, c.checkRedis()...)
 	if c.SessionTTL, err = duration(getenv, "SESSION_TTL", 720*time.Hour); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DataRetention, err = duration(getenv, "DATA_RETENTION", 4320*time.Hour); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "info"))); err != nil {

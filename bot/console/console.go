@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/anning-bot/anning/bot/flow"
 )
@@ -27,9 +30,12 @@ type Console struct {
 	User        string // session key; stable so a Redis-backed chat can resume
 	Interactive bool   // a person at a terminal: show a prompt; else echo input
 	Log         *slog.Logger
+	SaveDir     string // where documents the bot sends are written; default "."
+
+	outMu sync.Mutex // turns and notifications print whole
 }
 
-const banner = "安宁 · 终端对话。输入 /help 查看命令，/quit 或 Ctrl+D 退出。"
+const banner = "安宁 · 终端对话。输入 /help 查看命令，/file 路径 提交证据文件，/quit 或 Ctrl+D 退出。"
 
 // Run chats until the input ends, /quit is typed or ctx is done.
 func (c *Console) Run(ctx context.Context, h Handler) error {
@@ -62,7 +68,7 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 			fmt.Fprintln(c.Out, "\n再见。需要时随时回来。")
 			return nil
 		}
-		c.turn(ctx, h, flow.Event{Kind: flow.EventText, Text: line})
+		c.turn(ctx, h, c.event(line))
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -78,6 +84,20 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	}
 }
 
+// event turns a typed line into an event: "/file PATH" submits a file as
+// evidence (what sending a photo is on Telegram), anything else is text.
+func (c *Console) event(line string) flow.Event {
+	if path, ok := strings.CutPrefix(strings.TrimSpace(line), "/file"); ok && (path == "" || path[0] == ' ') {
+		path = strings.TrimSpace(path)
+		a := &flow.Attachment{ID: path, Name: filepath.Base(path)}
+		if fi, err := os.Stat(path); err == nil {
+			a.Size = fi.Size()
+		}
+		return flow.Event{Kind: flow.EventAttachment, Attachment: a}
+	}
+	return flow.Event{Kind: flow.EventText, Text: line}
+}
+
 // turn runs one event and prints the replies; a failed turn has already
 // produced a reply asking the person to resend, so the chat goes on.
 func (c *Console) turn(ctx context.Context, h Handler, ev flow.Event) {
@@ -85,10 +105,50 @@ func (c *Console) turn(ctx context.Context, h Handler, ev flow.Event) {
 	if err != nil {
 		c.Log.Error("turn failed", "err", err)
 	}
+	c.print(replies)
+}
+
+func (c *Console) print(replies []flow.Reply) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	for i, r := range replies {
+		if r.File != nil {
+			replies[i].Text += "\n" + c.save(r.File)
+		}
+	}
 	fmt.Fprint(c.Out, "\n"+Render(replies))
 	if c.Interactive {
 		fmt.Fprint(c.Out, "\n> ")
 	}
+}
+
+// save writes a document the bot sent next to the person, under its own name
+// (never a path from elsewhere).
+func (c *Console) save(f *flow.File) string {
+	dir := c.SaveDir
+	if dir == "" {
+		dir = "."
+	}
+	path := filepath.Join(dir, filepath.Base(f.Name))
+	if err := os.WriteFile(path, f.Data, 0o600); err != nil {
+		return "（文件没有保存成功：" + err.Error() + "）"
+	}
+	return "（文件已保存到 " + path + "）"
+}
+
+// Notify prints replies that come outside a turn (e.g. an OCR result).
+func (c *Console) Notify(_ context.Context, _ string, replies []flow.Reply) error {
+	c.print(replies)
+	return nil
+}
+
+// Fetch opens the file a /file command named.
+func (c *Console) Fetch(_ context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+	f, err := os.Open(a.ID)
+	if err != nil {
+		return nil, fmt.Errorf("console: open %s: %w", a.Name, err)
+	}
+	return f, nil
 }
 
 // readLine reads one line of any length, without its line ending.

@@ -1,0 +1,170 @@
+package facts
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// timePart is an optional time after a date on the same line: "09:21",
+// "下午2:05", "下午 14:05:33" (seconds are dropped).
+const timePart = `(?:[ \t]*(上午|下午|中午|晚上|凌晨|早上|早晨|傍晚|夜里|夜间|晚间)?[ \t]*(\d{1,2}):(\d{2})(?::\d{2})?)?`
+
+var (
+	// 2024年3月15日, 3月15日 (the year from ref), each with an optional time.
+	cnDateRe = regexp.MustCompile(`(?:((?:19|20)\d{2})[ \t]*年[ \t]*)?(\d{1,2})[ \t]*月[ \t]*(\d{1,2})[ \t]*[日号]` + timePart)
+	// 2024-03-15, 2024/3/15, 2024.3.15, each with an optional time.
+	numDateRe = regexp.MustCompile(`((?:19|20)\d{2})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|\.(\d{1,2})\.(\d{1,2}))` + timePart)
+	// 昨天 21:13 (chat headers) or a line that is only 昨天 (call logs; OCR
+	// may add one stray character before it).
+	relDateRe = regexp.MustCompile(`(昨天|今天|前天|昨日|今日)` + timePart)
+)
+
+var relDays = map[string]int{"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
+
+type dateHit struct {
+	pos int
+	val string
+}
+
+// dates finds the dates of normalized text s in order of appearance,
+// without duplicates. Dates without a year and relative words need ref;
+// with a zero ref only absolute dates are kept.
+func dates(s string, ref time.Time) []string {
+	var hits []dateHit
+	taken := func(start, end int) bool { // the digits are part of a longer number
+		return start > 0 && isDigit(s[start-1]) || end < len(s) && isDigit(s[end])
+	}
+	for _, m := range cnDateRe.FindAllStringSubmatchIndex(s, -1) {
+		if taken(m[0], m[1]) {
+			continue
+		}
+		sub := func(k int) string { return group(s, m, k) }
+		year := 0
+		if y := sub(1); y != "" {
+			year, _ = strconv.Atoi(y)
+		}
+		month, _ := strconv.Atoi(sub(2))
+		day, _ := strconv.Atoi(sub(3))
+		if v, ok := dateValue(year, month, day, sub(4), sub(5), sub(6), ref); ok {
+			hits = append(hits, dateHit{m[0], v})
+		}
+	}
+	for _, m := range numDateRe.FindAllStringSubmatchIndex(s, -1) {
+		if taken(m[0], m[1]) {
+			continue
+		}
+		sub := func(k int) string { return group(s, m, k) }
+		year, _ := strconv.Atoi(sub(1))
+		var ms, ds string
+		for k := 2; k <= 6; k += 2 {
+			if sub(k) != "" {
+				ms, ds = sub(k), sub(k+1)
+			}
+		}
+		month, _ := strconv.Atoi(ms)
+		day, _ := strconv.Atoi(ds)
+		if v, ok := dateValue(year, month, day, sub(8), sub(9), sub(10), ref); ok {
+			hits = append(hits, dateHit{m[0], v})
+		}
+	}
+	if !ref.IsZero() {
+		for _, m := range relDateRe.FindAllStringSubmatchIndex(s, -1) {
+			if taken(m[0], m[1]) {
+				continue
+			}
+			sub := func(k int) string { return group(s, m, k) }
+			if sub(3) == "" && !aloneOnLine(s, m[0], m[1]) {
+				continue // 今天必须还清: a word in a sentence, not a timestamp
+			}
+			d := ref.AddDate(0, 0, relDays[sub(1)])
+			if v, ok := dateValue(d.Year(), int(d.Month()), d.Day(), sub(2), sub(3), sub(4), time.Time{}); ok {
+				hits = append(hits, dateHit{m[0], v})
+			}
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
+	var out []string
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if !seen[h.val] {
+			seen[h.val] = true
+			out = append(out, h.val)
+		}
+	}
+	return out
+}
+
+func group(s string, m []int, k int) string {
+	if 2*k+1 >= len(m) || m[2*k] < 0 {
+		return ""
+	}
+	return s[m[2*k]:m[2*k+1]]
+}
+
+// aloneOnLine: the match is all its line holds, but for at most one stray
+// character before it (OCR reads call-log icons as 上 or similar).
+func aloneOnLine(s string, start, end int) bool {
+	ls := strings.LastIndexByte(s[:start], '\n') + 1
+	le := strings.IndexByte(s[end:], '\n')
+	if le < 0 {
+		le = len(s)
+	} else {
+		le += end
+	}
+	before := []rune(strings.TrimSpace(s[ls:start]))
+	return len(before) <= 1 && strings.TrimSpace(s[end:le]) == ""
+}
+
+// dateValue formats a date and optional time; year 0 means "take it from
+// ref", choosing the year that puts the date within half a year of ref.
+func dateValue(year, month, day int, period, hh, mm string, ref time.Time) (string, bool) {
+	if year == 0 {
+		if ref.IsZero() {
+			return "", false
+		}
+		year = ref.Year()
+		d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+		r := time.Date(ref.Year(), ref.Month(), ref.Day(), 0, 0, 0, 0, time.UTC)
+		switch {
+		case d.Sub(r) > 183*24*time.Hour:
+			year--
+		case r.Sub(d) > 183*24*time.Hour:
+			year++
+		}
+	}
+	if month < 1 || month > 12 || day < 1 || day > 31 {
+		return "", false
+	}
+	d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	if d.Day() != day { // 2月30日
+		return "", false
+	}
+	date := d.Format("2006-01-02")
+	if hh == "" {
+		return date, true
+	}
+	h, _ := strconv.Atoi(hh)
+	m, _ := strconv.Atoi(mm)
+	switch period {
+	case "下午", "晚上", "傍晚", "夜里", "夜间", "晚间":
+		if h < 12 {
+			h += 12
+		}
+	case "中午":
+		if h < 11 {
+			h += 12
+		}
+	case "凌晨":
+		if h == 12 {
+			h = 0
+		}
+	}
+	if h > 23 || m > 59 {
+		return date, true // not a time: keep the date alone
+	}
+	return fmt.Sprintf("%s %02d:%02d", date, h, m), true
+}

@@ -1,0 +1,370 @@
+package evidence
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/anning-bot/anning/bot/evidence/facts"
+	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/session"
+)
+
+// Fetcher downloads an attachment's bytes; each transport has its own
+// (Telegram: getFile and the file endpoint; console: a local path).
+type Fetcher interface {
+	Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, error)
+}
+
+// Notifier sends replies to a person outside a turn, e.g. when OCR is done.
+type Notifier interface {
+	Notify(ctx context.Context, user string, replies []flow.Reply) error
+}
+
+// Limits bound what one person may keep.
+type Limits struct {
+	MaxFile  int64 // a bot can download at most 20 MB from Telegram
+	MaxCount int
+	MaxTotal int64
+}
+
+// DefaultLimits are the limits unless configured otherwise.
+var DefaultLimits = Limits{MaxFile: 20 << 20, MaxCount: 200, MaxTotal: 300 << 20}
+
+// Service takes in, lists, exports and erases evidence.
+type Service struct {
+	Blobs  BlobStore
+	OCR    *OCR
+	Rules  *facts.Rules
+	Fetch  Fetcher
+	Notify Notifier
+	Limits Limits
+	Now    func() time.Time
+	Log    *slog.Logger
+
+	ledger ledgers
+	wg     sync.WaitGroup
+}
+
+// NewService wires a service; ledger keeps the per-person evidence lists.
+func NewService(blobs BlobStore, ledger session.Store, ocr *OCR, rules *facts.Rules) *Service {
+	return &Service{Blobs: blobs, OCR: ocr, Rules: rules, Limits: DefaultLimits, Now: time.Now,
+		Log: slog.New(slog.DiscardHandler), ledger: ledgers{store: ledger}}
+}
+
+// Messages to the person.
+const (
+	msgTooLarge    = "这个文件超过 20 MB，机器人无法下载，所以没有保存。可以这样做：长截图分成几张发送；PDF 拆成几份；录音或视频请先压缩，或只保留关键的一段。"
+	msgUnsupported = "这个文件类型暂不支持，没有保存。请发送图片（JPG、PNG、WebP、HEIC）或 PDF 文件。"
+	msgFull        = "你保存的证据已经到上限（%d 份或 %d MB），这份没有保存。可以用 /evidence 查看并删除不需要的，或先导出备份。"
+	msgFetchFailed = "文件没有下载成功，没有保存。请再发送一次。"
+	msgSaveFailed  = "文件没有保存成功，请稍后再发送一次。"
+	msgDuplicate   = "这份文件之前已经保存过（第 %d 份证据），不会重复保存。"
+	msgSaved       = "已收到，保存为第 %d 份证据（%s，%s，指纹 %s）。"
+	msgReading     = "正在识别图片里的文字，稍后把找到的电话、平台和日期告诉你。"
+	msgNoOCR       = "这台服务器没有安装文字识别（OCR），图片里的文字暂时读不出来，但文件已经保存好了。"
+	msgNoText      = "这类文件不做文字识别。"
+	msgEmpty       = "你还没有保存证据。把催收短信、聊天记录、通话记录的截图直接发给我，就会保存下来。"
+	msgRemoved     = "已删除第 %d 份证据。"
+	msgNoSuchItem  = "没有第 %s 份证据。输入 /evidence 查看清单。"
+	msgExported    = "这是你的全部证据（%d 份）：文件、清单和 manifest.json（含每份的 SHA-256 指纹）。请保存好这个压缩包。"
+	msgCheck       = "识别结果可能有误，整理材料前请对照原图核对。"
+)
+
+// Add is the action for an attachment: download, check, keep, acknowledge,
+// and read it with OCR in the background.
+func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.State) ([]flow.Reply, error) {
+	att := a.Attachment
+	if att == nil {
+		return nil, errors.New("evidence: add without attachment")
+	}
+	if att.Size > s.Limits.MaxFile {
+		return notice(msgTooLarge), nil
+	}
+	l, _, err := s.ledger.get(ctx, user)
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	if len(l.Items) >= s.Limits.MaxCount || l.totalSize()+att.Size > s.Limits.MaxTotal {
+		return notice(fmt.Sprintf(msgFull, s.Limits.MaxCount, s.Limits.MaxTotal>>20)), nil
+	}
+	body, err := s.Fetch.Fetch(ctx, att)
+	if err != nil {
+		return notice(msgFetchFailed), fmt.Errorf("evidence: fetch: %w", err)
+	}
+	defer body.Close()
+	br := bufio.NewReaderSize(body, 64<<10)
+	head, _ := br.Peek(SniffLen)
+	typ, ok := Sniff(head)
+	if !ok {
+		return notice(msgUnsupported), nil
+	}
+	blob, err := s.Blobs.Put(ctx, user, br, s.Limits.MaxFile)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		return notice(msgTooLarge), nil
+	case err != nil:
+		return notice(msgSaveFailed), err
+	}
+	item := Item{SHA256: blob.SHA256, Size: blob.Size, Type: typ.Name, FileUniqueID: att.UniqueID,
+		Caption: att.Caption, Received: s.Now().UTC(), OCR: OCRNone}
+	if typ == JPEG || typ == PNG || typ == WebP {
+		item.OCR = OCRPending
+		if s.OCR == nil || !s.OCR.Available() {
+			item.OCR = OCRUnavailable
+		}
+	}
+	var dup *Item
+	l, err = s.ledger.update(ctx, user, func(l *Ledger) error {
+		if d := l.find(blob.SHA256); d != nil {
+			dup = d
+			return nil
+		}
+		dup = nil
+		item.N = l.Next
+		l.Next++
+		l.Items = append(l.Items, item)
+		return nil
+	})
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	if dup != nil {
+		return notice(fmt.Sprintf(msgDuplicate, dup.N)), nil
+	}
+	s.Log.Info("evidence kept", "type", item.Type, "bytes", item.Size)
+	text := fmt.Sprintf(msgSaved, item.N, typ.Label, sizeText(item.Size), item.SHA256[:8])
+	switch item.OCR {
+	case OCRPending:
+		text += "\n" + msgReading
+		s.readLater(user, item)
+	case OCRUnavailable:
+		text += "\n" + msgNoOCR
+	default:
+		text += "\n" + msgNoText
+	}
+	return notice(text), nil
+}
+
+func notice(text string) []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: text}} }
+
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", n>>10)
+	}
+	return fmt.Sprintf("%d 字节", n)
+}
+
+// readLater runs OCR off the chat's critical path and tells the person what
+// it found.
+func (s *Service) readLater(user string, item Item) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		reply, err := s.read(ctx, user, item)
+		if err != nil {
+			s.Log.Warn("OCR failed", "err", err)
+		}
+		if s.Notify != nil && reply != "" {
+			if err := s.Notify.Notify(ctx, user, notice(reply)); err != nil {
+				s.Log.Warn("OCR result not delivered", "err", err)
+			}
+		}
+	}()
+}
+
+func (s *Service) read(ctx context.Context, user string, item Item) (string, error) {
+	r, err := s.Blobs.Open(ctx, user, item.SHA256)
+	if err != nil {
+		return "", err
+	}
+	img, err := io.ReadAll(r)
+	r.Close()
+	if err != nil {
+		return "", err
+	}
+	text, ocrErr := s.OCR.Read(ctx, img)
+	state := OCRDone
+	var found *facts.Facts
+	if ocrErr != nil {
+		state = OCRFailed
+	} else if s.Rules != nil {
+		f := s.Rules.Extract(text, item.Received)
+		found = &f
+	}
+	_, err = s.ledger.update(ctx, user, func(l *Ledger) error {
+		it := l.find(item.SHA256)
+		if it == nil {
+			return ErrNotFound // removed meanwhile
+		}
+		it.OCR, it.Text, it.Facts = state, text, found
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if ocrErr != nil {
+		return fmt.Sprintf("第 %d 份证据的文字没有识别出来（图片可能太模糊）。文件已经保存好了。", item.N), ocrErr
+	}
+	return summary(item.N, found), nil
+}
+
+// summary tells the person what OCR found in one item.
+func summary(n int, f *facts.Facts) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "第 %d 份证据的文字识别完成。", n)
+	if f == nil || (len(f.Phones) == 0 && len(f.Platforms) == 0 && len(f.Dates) == 0 && len(f.Amounts) == 0 && len(f.Conduct) == 0) {
+		b.WriteString("\n没有找到电话、平台或日期。")
+		return b.String()
+	}
+	line := func(label string, vs []string) {
+		if len(vs) > 0 {
+			b.WriteString("\n" + label + "：" + strings.Join(vs, "、"))
+		}
+	}
+	var phones, conduct []string
+	for _, p := range f.Phones {
+		phones = append(phones, p.Number)
+	}
+	for _, c := range f.Conduct {
+		conduct = append(conduct, c.Label)
+	}
+	line("电话", phones)
+	line("平台", f.Platforms)
+	line("日期", f.Dates)
+	line("金额", f.Amounts)
+	line("可能涉及", conduct)
+	b.WriteString("\n" + msgCheck)
+	return b.String()
+}
+
+// Wait blocks until background OCR is done (tests, shutdown).
+func (s *Service) Wait() { s.wg.Wait() }
+
+// Command is the action of /evidence and of flow steps with action:
+// evidence: list the ledger, remove one item ("删除 3"), or export it all
+// ("导出").
+func (s *Service) Command(ctx context.Context, user string, a flow.Action, _ flow.State) ([]flow.Reply, error) {
+	op := strings.TrimSpace(a.With["op"])
+	verb, arg, _ := strings.Cut(op, " ")
+	switch strings.ToLower(verb) {
+	case "删除", "delete", "del", "rm":
+		return s.remove(ctx, user, strings.TrimSpace(arg))
+	case "导出", "export", "zip":
+		return s.export(ctx, user)
+	}
+	return s.list(ctx, user)
+}
+
+func (s *Service) list(ctx context.Context, user string) ([]flow.Reply, error) {
+	l, _, err := s.ledger.get(ctx, user)
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	if len(l.Items) == 0 {
+		return notice(msgEmpty), nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "你的证据清单（共 %d 份）：", len(l.Items))
+	for _, it := range l.Items {
+		fmt.Fprintf(&b, "\n%d. %s %s %s 指纹 %s", it.N, it.Received.In(beijing).Format("2006-01-02 15:04"), typeLabel(it.Type), sizeText(it.Size), it.SHA256[:8])
+		if it.Facts != nil && len(it.Facts.Phones) > 0 {
+			fmt.Fprintf(&b, "，电话 %s", it.Facts.Phones[0].Number)
+			if len(it.Facts.Phones) > 1 {
+				fmt.Fprintf(&b, " 等 %d 个", len(it.Facts.Phones))
+			}
+		}
+		if it.Facts != nil && len(it.Facts.Platforms) > 0 {
+			fmt.Fprintf(&b, "，平台 %s", strings.Join(it.Facts.Platforms, "、"))
+		}
+		if it.OCR == OCRPending {
+			b.WriteString("（文字识别中）")
+		}
+	}
+	b.WriteString("\n\n删除某一份：/evidence 删除 编号\n导出全部（压缩包）：/evidence 导出")
+	return notice(b.String()), nil
+}
+
+var beijing = time.FixedZone("CST", 8*3600)
+
+func typeLabel(name string) string {
+	if name == PDF.Name {
+		return PDF.Label
+	}
+	return "图片"
+}
+
+func (s *Service) remove(ctx context.Context, user, arg string) ([]flow.Reply, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(halfWidthDigits(arg)))
+	if err != nil {
+		return notice(fmt.Sprintf(msgNoSuchItem, arg)), nil
+	}
+	var gone Item
+	_, err = s.ledger.update(ctx, user, func(l *Ledger) error {
+		it := l.number(n)
+		if it == nil {
+			return ErrNotFound
+		}
+		gone = *it
+		kept := l.Items[:0]
+		for _, x := range l.Items {
+			if x.N != n {
+				kept = append(kept, x)
+			}
+		}
+		l.Items = kept
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return notice(fmt.Sprintf(msgNoSuchItem, arg)), nil
+	}
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	if err := s.Blobs.Remove(ctx, user, gone.SHA256); err != nil && !errors.Is(err, ErrNotFound) {
+		return notice(msgSaveFailed), err
+	}
+	return notice(fmt.Sprintf(msgRemoved, n)), nil
+}
+
+func halfWidthDigits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return '0' + (r - '０')
+		}
+		return r
+	}, s)
+}
+
+// Erase implements chat.Eraser: every file and the ledger of the person.
+func (s *Service) Erase(ctx context.Context, user string) (int, error) {
+	n, err := s.Blobs.RemoveUser(ctx, user)
+	if err != nil {
+		return n, err
+	}
+	if _, err := s.ledger.store.Delete(ctx, user); err != nil {
+		return n, fmt.Errorf("evidence: erase ledger: %w", err)
+	}
+	return n, nil
+}
+
+// Sweep removes the files of people idle longer than retention; their
+// ledgers expire in the session store after the same time.
+func (s *Service) Sweep(ctx context.Context, retention time.Duration) (int, error) {
+	return s.Blobs.RemoveIdle(ctx, s.Now().Add(-retention))
+}
