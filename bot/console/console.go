@@ -43,7 +43,7 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
 	in := bufio.NewReader(c.In)
-	fmt.Fprintln(c.Out, banner)
+	c.printf("%s\n", banner)
 	// Greet a new person, or pick up a saved conversation where it stopped.
 	// A person at a terminal is greeted at once; piped input is read first,
 	// so a script that starts with /start is not greeted twice.
@@ -61,11 +61,11 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	line := first
 	for {
 		if !c.Interactive {
-			fmt.Fprintf(c.Out, "\n> %s\n", line)
+			c.printf("\n> %s\n", line)
 		}
 		switch strings.TrimSpace(line) {
 		case "/quit", "/exit":
-			fmt.Fprintln(c.Out, "\n再见。需要时随时回来。")
+			c.printf("\n再见。需要时随时回来。\n")
 			return nil
 		}
 		c.turn(ctx, h, c.event(line))
@@ -76,7 +76,7 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 		line, err = readLine(in)
 		if err != nil && line == "" {
 			if errors.Is(err, io.EOF) {
-				fmt.Fprintln(c.Out)
+				c.printf("\n")
 				return nil
 			}
 			return fmt.Errorf("console: read input: %w", err)
@@ -106,6 +106,13 @@ func (c *Console) turn(ctx context.Context, h Handler, ev flow.Event) {
 		c.Log.Error("turn failed", "err", err)
 	}
 	c.print(replies)
+}
+
+// printf writes to the terminal whole, never interleaved with a notification.
+func (c *Console) printf(format string, args ...any) {
+	c.outMu.Lock()
+	defer c.outMu.Unlock()
+	fmt.Fprintf(c.Out, format, args...)
 }
 
 func (c *Console) print(replies []flow.Reply) {

@@ -351,16 +351,18 @@ func halfWidthDigits(s string) string {
 	}, s)
 }
 
-// Erase implements chat.Eraser: every file and the ledger of the person.
+// Erase implements chat.Eraser: every file and the ledger of the person; it
+// counts the files and the ledger.
 func (s *Service) Erase(ctx context.Context, user string) (int, error) {
 	n, err := s.Blobs.RemoveUser(ctx, user)
 	if err != nil {
 		return n, err
 	}
-	if _, err := s.ledger.store.Delete(ctx, user); err != nil {
+	m, err := s.ledger.store.Delete(ctx, user)
+	if err != nil {
 		return n, fmt.Errorf("evidence: erase ledger: %w", err)
 	}
-	return n, nil
+	return n + m, nil
 }
 
 // Sweep removes the files of people idle longer than retention; their

@@ -11,9 +11,27 @@ var amountRe = regexp.MustCompile(`([¥￥])[ \t]*(\d{1,3}(?:,\d{3})+|\d+)(\.\d+
 
 // amounts finds sums of money in normalized text s, as "8650元", in order of
 // appearance, without duplicates.
-func amounts(s string) []string {
+func amounts(text string) []string {
 	var out []string
 	seen := map[string]bool{}
+	// Amounts never span lines; matching line by line keeps the regexp
+	// engine's work proportional to the line.
+	for _, s := range strings.Split(text, "\n") {
+		if !strings.ContainsAny(s, "元块万¥￥") {
+			continue
+		}
+		for _, txt := range lineAmounts(s) {
+			if !seen[txt] {
+				seen[txt] = true
+				out = append(out, txt)
+			}
+		}
+	}
+	return out
+}
+
+func lineAmounts(s string) []string {
+	var out []string
 	for _, m := range amountRe.FindAllStringSubmatchIndex(s, -1) {
 		if m[0] > 0 && (isDigit(s[m[0]-1]) || s[m[0]-1] == '.' || s[m[0]-1] == ',') {
 			continue // the tail of a longer number
@@ -40,11 +58,7 @@ func amounts(s string) []string {
 		} else {
 			txt = strings.TrimRight(strings.TrimRight(v.FloatString(2), "0"), ".")
 		}
-		txt += "元"
-		if !seen[txt] {
-			seen[txt] = true
-			out = append(out, txt)
-		}
+		out = append(out, txt+"元")
 	}
 	return out
 }

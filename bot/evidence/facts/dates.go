@@ -33,12 +33,49 @@ type dateHit struct {
 // dates finds the dates of normalized text s in order of appearance,
 // without duplicates. Dates without a year and relative words need ref;
 // with a zero ref only absolute dates are kept.
-func dates(s string, ref time.Time) []string {
+func dates(text string, ref time.Time) []string {
+	var hits []dateHit
+	// Dates never span lines; matching line by line keeps the regexp
+	// engine's work proportional to the line.
+	for off := 0; off < len(text); {
+		end := strings.IndexByte(text[off:], '\n')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += off
+		}
+		for _, h := range lineDates(text[off:end], ref) {
+			hits = append(hits, dateHit{off + h.pos, h.val})
+		}
+		off = end + 1
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
+	var out []string
+	seen := map[string]bool{}
+	for _, h := range hits {
+		if !seen[h.val] {
+			seen[h.val] = true
+			out = append(out, h.val)
+		}
+	}
+	return out
+}
+
+// lineDates finds the dates of one line s.
+func lineDates(s string, ref time.Time) []dateHit {
 	var hits []dateHit
 	taken := func(start, end int) bool { // the digits are part of a longer number
 		return start > 0 && isDigit(s[start-1]) || end < len(s) && isDigit(s[end])
 	}
-	for _, m := range cnDateRe.FindAllStringSubmatchIndex(s, -1) {
+	digits := strings.ContainsAny(s, "0123456789")
+	var cn, num [][]int
+	if digits && strings.Contains(s, "月") {
+		cn = cnDateRe.FindAllStringSubmatchIndex(s, -1)
+	}
+	if digits && strings.ContainsAny(s, "-/.") {
+		num = numDateRe.FindAllStringSubmatchIndex(s, -1)
+	}
+	for _, m := range cn {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -53,7 +90,7 @@ func dates(s string, ref time.Time) []string {
 			hits = append(hits, dateHit{m[0], v})
 		}
 	}
-	for _, m := range numDateRe.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range num {
 		if taken(m[0], m[1]) {
 			continue
 		}
@@ -71,7 +108,7 @@ func dates(s string, ref time.Time) []string {
 			hits = append(hits, dateHit{m[0], v})
 		}
 	}
-	if !ref.IsZero() {
+	if !ref.IsZero() && strings.ContainsAny(s, "天日") {
 		for _, m := range relDateRe.FindAllStringSubmatchIndex(s, -1) {
 			if taken(m[0], m[1]) {
 				continue
@@ -86,16 +123,7 @@ func dates(s string, ref time.Time) []string {
 			}
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
-	var out []string
-	seen := map[string]bool{}
-	for _, h := range hits {
-		if !seen[h.val] {
-			seen[h.val] = true
-			out = append(out, h.val)
-		}
-	}
-	return out
+	return hits
 }
 
 func group(s string, m []int, k int) string {

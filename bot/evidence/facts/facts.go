@@ -35,7 +35,7 @@ type ConductRule struct {
 	// e.g. a call log must show several collection calls.
 	MinCount int
 
-	re *regexp.Regexp // the patterns as one alternation
+	m *matcher // the patterns as one alternation; set by LoadRules
 }
 
 // Phone is a normalized phone number: 13812345678, 021-61234567,
@@ -186,21 +186,15 @@ func (r *Rules) conduct(comp string) []Conduct {
 	var hits []conductHit
 	for i := range r.Conduct {
 		rule := &r.Conduct[i]
-		if rule.re == nil {
+		if rule.m == nil {
 			continue
 		}
-		var first []int
-		if rule.MinCount <= 1 {
-			first = rule.re.FindStringIndex(comp)
-		} else {
-			all := rule.re.FindAllStringIndex(comp, -1)
-			if len(all) >= rule.MinCount {
-				first = all[0]
-			}
-		}
-		if first == nil {
+		need := max(rule.MinCount, 1)
+		found := rule.m.find(comp, need)
+		if len(found) < need {
 			continue
 		}
+		first := found[0]
 		hits = append(hits, conductHit{first[0], Conduct{
 			ID:       rule.ID,
 			Label:    rule.Label,

@@ -180,7 +180,11 @@ func (r *Rules) loadConduct(file string, n *yaml.Node, statutes map[string]strin
 			}
 		}
 		if len(alts) == len(rule.Patterns) && len(alts) > 0 {
-			rule.re = regexp.MustCompile(strings.Join(alts, "|"))
+			if m, err := newMatcher(strings.Join(alts, "|")); err == nil {
+				rule.m = m
+			} else {
+				probs.Add(pos, "", "the patterns of %q do not combine: %v", rule.ID, err)
+			}
 		}
 		r.Conduct = append(r.Conduct, rule)
 	}
