@@ -40,7 +40,9 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	defer cancel()
 	var out, logs bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] }) }()
+	go func() {
+		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
+	}()
 	defer func() { cancel(); <-done }()
 
 	names := []string{"sms1_tg.jpg", "wechat2_tg.jpg", "calllog3_tg.jpg"}

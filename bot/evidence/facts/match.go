@@ -3,30 +3,29 @@ package facts
 import (
 	"regexp"
 	"regexp/syntax"
-	"unicode"
+	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
 // Go's regexp has no prefilter for patterns that start with an alternation
-// (联系|通知|转告…), so an unanchored search tries a match at every position:
-// ~0.7 ms per screenshot for the shipped rules. A matcher instead knows the
-// characters a match can start with and tries the anchored pattern only
-// where one of them occurs, with the same leftmost-first result.
+// (联系|通知|转告…): an unanchored search tries a match at every position
+// and its backtracker clears state in proportion to the rest of the text,
+// ~0.7 ms per screenshot for the shipped rules. A matcher knows the literal
+// prefixes every match starts with and tries the anchored pattern, on a
+// window as long as its longest match, only where one of them occurs. The
+// result is the same leftmost-first match.
 
-// maxFirstSet bounds the starting characters a prefilter keeps; a pattern
-// that may start with more (., \p{Han}) is searched the ordinary way.
-const maxFirstSet = 512
+// maxPrefixes bounds the prefix set; a pattern that may start in more ways
+// (., \p{Han}) is searched the ordinary way.
+const maxPrefixes = 256
 
 type matcher struct {
-	re       *regexp.Regexp // unanchored: the fallback
-	anchored *regexp.Regexp // ^(?:…): tried at candidate positions
-	first    map[rune]bool  // nil: no prefilter
-	// window is how many bytes after a candidate position the anchored
-	// pattern is given (its longest match plus one character, so that $
-	// and \b cannot match at the window's edge); 0: all the rest. The
-	// backtracking matcher clears state in proportion to its input, so a
-	// short window keeps each try cheap.
-	window int
+	re       *regexp.Regexp       // unanchored: the fallback
+	anchored *regexp.Regexp       // ^(?:…): tried at candidate positions
+	starts   map[rune][]string    // literal prefixes by first rune; nil: no prefilter
+	window   int                  // bytes given to anchored: longest match + one rune; 0: the rest
+	_        struct{ noCopy int } // matchers are shared by pointer
 }
 
 func newMatcher(expr string) (*matcher, error) {
@@ -39,115 +38,106 @@ func newMatcher(expr string) (*matcher, error) {
 	if err != nil {
 		return m, nil
 	}
-	set := map[rune]bool{}
-	if nullable, ok := firstRunes(parsed.Simplify(), set); ok && !nullable && len(set) > 0 {
-		m.first = set
-		m.anchored = regexp.MustCompile(`^(?:` + expr + `)`)
-		if n := maxRunes(parsed.Simplify()); n >= 0 && n < 1<<16 {
-			m.window = (n + 1) * utf8.UTFMax
+	parsed = parsed.Simplify()
+	set, _, ok := prefixes(parsed)
+	if !ok || len(set) == 0 {
+		return m, nil
+	}
+	starts := map[rune][]string{}
+	for _, p := range set {
+		if p == "" {
+			return m, nil // may match anywhere: nothing to filter on
 		}
+		r, _ := utf8.DecodeRuneInString(p)
+		starts[r] = append(starts[r], p)
+	}
+	m.starts = starts
+	m.anchored = regexp.MustCompile(`^(?:` + expr + `)`)
+	// A window one rune longer than the longest match: $ and \b cannot
+	// match at its edge, since no match reaches it.
+	if n := maxRunes(parsed); n >= 0 && n < 1<<16 {
+		m.window = (n + 1) * utf8.UTFMax
 	}
 	return m, nil
 }
 
-// firstRunes adds to set every rune a match of re can start with. It
-// reports whether re can match the empty string, and ok=false when the set
-// is unbounded or re holds assertions (^, $, \b) whose meaning an anchored
-// match on a suffix would change.
-func firstRunes(re *syntax.Regexp, set map[rune]bool) (nullable, ok bool) {
+// prefixes returns strings one of which starts every match of re. exact:
+// every match is exactly one of them. ok=false: no such finite set, or re
+// starts with an assertion (^, \b) that an anchored match on a suffix of
+// the text would read differently.
+func prefixes(re *syntax.Regexp) (set []string, exact, ok bool) {
 	switch re.Op {
 	case syntax.OpEmptyMatch:
-		return true, true
+		return []string{""}, true, true
 	case syntax.OpLiteral:
-		if len(re.Rune) == 0 {
-			return true, true
-		}
-		r := re.Rune[0]
-		set[r] = true
 		if re.Flags&syntax.FoldCase != 0 {
-			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-				set[f] = true
-			}
+			return nil, false, false
 		}
-		return false, len(set) <= maxFirstSet
+		return []string{string(re.Rune)}, true, true
 	case syntax.OpCharClass:
 		n := 0
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			n += int(re.Rune[i+1]-re.Rune[i]) + 1
-			if n > maxFirstSet {
-				return false, false
+			if n > maxPrefixes {
+				return nil, false, false
 			}
 		}
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
-				set[r] = true
+				set = append(set, string(r))
 			}
 		}
-		return false, len(set) <= maxFirstSet
+		return set, true, true
 	case syntax.OpCapture:
-		return firstRunes(re.Sub[0], set)
-	case syntax.OpStar, syntax.OpQuest:
-		_, ok := firstRunes(re.Sub[0], set)
-		return true, ok
+		return prefixes(re.Sub[0])
+	case syntax.OpQuest:
+		set, exact, ok = prefixes(re.Sub[0])
+		return append(set, ""), exact, ok
+	case syntax.OpStar:
+		set, _, ok = prefixes(re.Sub[0])
+		return append(set, ""), false, ok
 	case syntax.OpPlus:
-		return firstRunes(re.Sub[0], set)
+		set, _, ok = prefixes(re.Sub[0])
+		return set, false, ok
 	case syntax.OpRepeat:
-		n, ok := firstRunes(re.Sub[0], set)
-		return n || re.Min == 0, ok
-	case syntax.OpConcat:
-		for _, sub := range re.Sub {
-			n, ok := firstRunes(sub, set)
-			if !ok {
-				return false, false
-			}
-			if !n {
-				return false, true
-			}
+		set, _, ok = prefixes(re.Sub[0])
+		if re.Min == 0 {
+			set = append(set, "")
 		}
-		return true, true
+		return set, false, ok
 	case syntax.OpAlternate:
-		nullable := false
+		exact = true
 		for _, sub := range re.Sub {
-			n, ok := firstRunes(sub, set)
-			if !ok {
-				return false, false
+			s, e, o := prefixes(sub)
+			if !o || len(set)+len(s) > maxPrefixes {
+				return nil, false, false
 			}
-			nullable = nullable || n
+			set, exact = append(set, s...), exact && e
 		}
-		return nullable, true
+		return set, exact, true
+	case syntax.OpConcat:
+		acc := []string{""}
+		for _, sub := range re.Sub {
+			s, e, o := prefixes(sub)
+			if !o || len(acc)*len(s) > maxPrefixes {
+				// acc came from exact parts only: still prefixes.
+				return acc, false, len(acc) > 1 || acc[0] != ""
+			}
+			next := make([]string, 0, len(acc)*len(s))
+			for _, a := range acc {
+				for _, b := range s {
+					next = append(next, a+b)
+				}
+			}
+			acc = next
+			if !e {
+				return acc, false, true
+			}
+		}
+		return acc, true, true
 	}
-	// OpAnyChar, OpAnyCharNotNL, OpBeginLine, OpEndLine, OpBeginText,
-	// OpEndText, OpWordBoundary, OpNoWordBoundary.
-	return false, false
-}
-
-// find returns the leftmost-first, non-overlapping matches of m in s, at
-// most limit of them (limit < 0: all).
-func (m *matcher) find(s string, limit int) [][]int {
-	if m.first == nil {
-		return m.re.FindAllStringIndex(s, limit)
-	}
-	var out [][]int
-	next := 0
-	for pos, r := range s {
-		if pos < next || !m.first[r] {
-			continue
-		}
-		in := s[pos:]
-		if m.window > 0 && len(in) > m.window {
-			in = in[:m.window]
-		}
-		loc := m.anchored.FindStringIndex(in)
-		if loc == nil {
-			continue
-		}
-		out = append(out, []int{pos, pos + loc[1]})
-		if limit >= 0 && len(out) >= limit {
-			break
-		}
-		next = pos + max(loc[1], 1)
-	}
-	return out
+	// OpAnyChar, OpAnyCharNotNL and the assertions.
+	return nil, false, false
 }
 
 // maxRunes is the most characters a match of re can span, or -1 when
@@ -185,4 +175,75 @@ func maxRunes(re *syntax.Regexp) int {
 		return total
 	}
 	return 0 // empty matches and assertions
+}
+
+// find returns the leftmost-first, non-overlapping matches of m in s, at
+// most limit of them (limit < 0: all).
+func (m *matcher) find(s string, limit int) [][]int {
+	if m.starts == nil {
+		return m.re.FindAllStringIndex(s, limit)
+	}
+	var out [][]int
+	next := 0
+	for pos, r := range s {
+		lits := m.starts[r]
+		if pos < next || lits == nil {
+			continue
+		}
+		rest := s[pos:]
+		hit := false
+		for _, l := range lits {
+			if strings.HasPrefix(rest, l) {
+				hit = true
+				break
+			}
+		}
+		if !hit {
+			continue
+		}
+		if m.window > 0 && len(rest) > m.window {
+			rest = rest[:m.window]
+		}
+		loc := m.anchored.FindStringIndex(rest)
+		if loc == nil {
+			continue
+		}
+		out = append(out, []int{pos, pos + loc[1]})
+		if limit >= 0 && len(out) >= limit {
+			break
+		}
+		next = pos + max(loc[1], 1)
+	}
+	return out
+}
+
+// findRule returns the non-overlapping matches of a rule's patterns in s,
+// leftmost first (an earlier pattern wins a tie), at most limit of them.
+func findRule(ms []*matcher, s string, limit int) [][]int {
+	type hit struct{ start, end, pattern int }
+	var hits []hit
+	for i, m := range ms {
+		for _, loc := range m.find(s, limit) {
+			hits = append(hits, hit{loc[0], loc[1], i})
+		}
+	}
+	sort.Slice(hits, func(a, b int) bool {
+		if hits[a].start != hits[b].start {
+			return hits[a].start < hits[b].start
+		}
+		return hits[a].pattern < hits[b].pattern
+	})
+	var out [][]int
+	end := -1
+	for _, h := range hits {
+		if h.start < end && end >= 0 {
+			continue
+		}
+		out = append(out, []int{h.start, h.end})
+		end = max(h.end, h.start+1)
+		if limit >= 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out
 }
