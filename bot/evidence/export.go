@@ -107,8 +107,11 @@ func (s *Service) zipParts(ctx context.Context, user string, l Ledger, now time.
 
 func fileName(it Item) string {
 	ext := it.Type
-	if ext == "jpeg" {
+	switch ext {
+	case "jpeg":
 		ext = "jpg"
+	case TypeText:
+		ext = "txt"
 	}
 	return fmt.Sprintf("%03d-%s.%s", it.N, it.SHA256[:8], ext)
 }

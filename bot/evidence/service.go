@@ -85,6 +85,9 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	if att == nil {
 		return nil, errors.New("evidence: add without attachment")
 	}
+	if att.Text != "" {
+		return s.addText(ctx, user, att)
+	}
 	if att.Size > s.Limits.MaxFile {
 		return notice(msgTooLarge), nil
 	}
@@ -113,31 +116,19 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	case err != nil:
 		return notice(msgSaveFailed), err
 	}
-	item := Item{SHA256: blob.SHA256, Size: blob.Size, Type: typ.Name, FileUniqueID: att.UniqueID,
-		Caption: att.Caption, Received: s.Now().UTC(), OCR: OCRNone}
+	item := s.newItem(att, blob, typ.Name)
 	if typ == JPEG || typ == PNG || typ == WebP {
 		item.OCR = OCRPending
 		if s.OCR == nil || !s.OCR.Available() {
 			item.OCR = OCRUnavailable
 		}
 	}
-	var dup *Item
-	l, err = s.ledger.update(ctx, user, func(l *Ledger) error {
-		if d := l.find(blob.SHA256); d != nil {
-			dup = d
-			return nil
-		}
-		dup = nil
-		item.N = l.Next
-		l.Next++
-		l.Items = append(l.Items, item)
-		return nil
-	})
+	item, dup, err := s.record(ctx, user, item)
 	if err != nil {
 		return notice(msgSaveFailed), err
 	}
-	if dup != nil {
-		return notice(fmt.Sprintf(msgDuplicate, dup.N)), nil
+	if dup {
+		return notice(fmt.Sprintf(msgDuplicate, item.N)), nil
 	}
 	s.Log.Info("evidence kept", "type", item.Type, "bytes", item.Size)
 	text := fmt.Sprintf(msgSaved, item.N, typ.Label, sizeText(item.Size), item.SHA256[:8])
@@ -152,6 +143,81 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	}
 	return notice(text), nil
 }
+
+func (s *Service) newItem(att *flow.Attachment, blob Blob, typ string) Item {
+	it := Item{SHA256: blob.SHA256, Size: blob.Size, Type: typ, FileUniqueID: att.UniqueID,
+		Caption: att.Caption, Received: s.Now().UTC(), OCR: OCRNone, ForwardFrom: att.ForwardFrom}
+	if att.MessageDate > 0 {
+		t := time.Unix(att.MessageDate, 0).UTC()
+		it.MessageDate = &t
+	}
+	if att.ForwardDate > 0 {
+		t := time.Unix(att.ForwardDate, 0).UTC()
+		it.ForwardDate = &t
+	}
+	return it
+}
+
+// record adds the item to the ledger, or finds it there already (same hash).
+func (s *Service) record(ctx context.Context, user string, item Item) (Item, bool, error) {
+	dup := false
+	_, err := s.ledger.update(ctx, user, func(l *Ledger) error {
+		if d := l.find(item.SHA256); d != nil {
+			item, dup = *d, true
+			return nil
+		}
+		dup = false
+		item.N = l.Next
+		l.Next++
+		l.Items = append(l.Items, item)
+		return nil
+	})
+	return item, dup, err
+}
+
+// addText keeps a forwarded or pasted message as text evidence and reads its
+// facts at once (no OCR needed).
+func (s *Service) addText(ctx context.Context, user string, att *flow.Attachment) ([]flow.Reply, error) {
+	l, _, err := s.ledger.get(ctx, user)
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	if len(l.Items) >= s.Limits.MaxCount {
+		return notice(fmt.Sprintf(msgFull, s.Limits.MaxCount, s.Limits.MaxTotal>>20)), nil
+	}
+	blob, err := s.Blobs.Put(ctx, user, strings.NewReader(att.Text), s.Limits.MaxFile)
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	item := s.newItem(att, blob, TypeText)
+	item.Text = att.Text
+	ref := item.Received
+	if item.ForwardDate != nil {
+		ref = *item.ForwardDate
+	}
+	if s.Rules != nil {
+		f := s.Rules.Extract(att.Text, ref)
+		item.Facts = &f
+	}
+	item, dup, err := s.record(ctx, user, item)
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	if dup {
+		return notice(fmt.Sprintf(msgDuplicate, item.N)), nil
+	}
+	text := fmt.Sprintf("已收到，保存为第 %d 份证据（文字消息，指纹 %s）。", item.N, item.SHA256[:8])
+	if item.ForwardDate != nil {
+		text += "\n原消息时间：" + item.ForwardDate.In(beijing).Format("2006-01-02 15:04")
+		if item.ForwardFrom != "" {
+			text += "，来自：" + item.ForwardFrom
+		}
+	}
+	return notice(text + "\n" + summary(item.N, item.Facts)), nil
+}
+
+// TypeText is the type of text evidence.
+const TypeText = "text"
 
 func notice(text string) []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: text}} }
 
@@ -227,7 +293,7 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 // summary tells the person what OCR found in one item.
 func summary(n int, f *facts.Facts) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "第 %d 份证据的文字识别完成。", n)
+	fmt.Fprintf(&b, "第 %d 份证据里找到的信息：", n)
 	if f == nil || (len(f.Phones) == 0 && len(f.Platforms) == 0 && len(f.Dates) == 0 && len(f.Amounts) == 0 && len(f.Conduct) == 0) {
 		b.WriteString("\n没有找到电话、平台或日期。")
 		return b.String()
@@ -303,8 +369,11 @@ func (s *Service) list(ctx context.Context, user string) ([]flow.Reply, error) {
 var beijing = time.FixedZone("CST", 8*3600)
 
 func typeLabel(name string) string {
-	if name == PDF.Name {
+	switch name {
+	case PDF.Name:
 		return PDF.Label
+	case TypeText:
+		return "文字消息"
 	}
 	return "图片"
 }

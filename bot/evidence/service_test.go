@@ -115,7 +115,7 @@ func TestFixturesBecomeALedger(t *testing.T) {
 	}
 	s.Wait()
 	summaries := in.text()
-	for _, want := range []string{"第 1 份证据的文字识别完成", "13812345678", "021-61234567", "17701234567", "15900001111", "95188", "0755-26543210", "有钱花", "融易花"} {
+	for _, want := range []string{"第 1 份证据里找到的信息", "13812345678", "021-61234567", "17701234567", "15900001111", "95188", "0755-26543210", "有钱花", "融易花"} {
 		if !strings.Contains(summaries, want) {
 			t.Errorf("OCR summaries lack %q:\n%s", want, summaries)
 		}
@@ -266,4 +266,24 @@ func BenchmarkIntake(b *testing.B) {
 	}
 	b.StopTimer()
 	s.Wait()
+}
+
+// Forwarded or pasted messages are kept as text evidence, with their facts
+// read at once and the original date and sender shown.
+func TestTextEvidence(t *testing.T) {
+	s, _, _ := newService(t, nil)
+	msg := "【闪电贷】您好，您的朋友张三在我司借款已逾期，请转告其尽快还款，否则将上门催收。联系电话 13812345678"
+	at := &flow.Attachment{Text: msg, ForwardDate: time.Date(2024, 3, 15, 1, 21, 0, 0, time.UTC).Unix(), ForwardFrom: "催收"}
+	r, err := s.Add(ctx, "42", flow.Action{Kind: flow.DoEvidenceAdd, Attachment: at}, flow.State{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"保存为第 1 份证据（文字消息", "原消息时间：2024-03-15 09:21，来自：催收", "13812345678", "闪电贷"} {
+		if !strings.Contains(r[0].Text, want) {
+			t.Errorf("ack lacks %q:\n%s", want, r[0].Text)
+		}
+	}
+	if got := command(t, s, "")[0].Text; !strings.Contains(got, "文字消息") {
+		t.Errorf("list:\n%s", got)
+	}
 }

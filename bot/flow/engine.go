@@ -14,10 +14,11 @@ const SchemaVersion = 1
 
 // Limits that keep a session small and a turn bounded.
 const (
-	MaxInputRunes = 4096 // longer text is refused, state unchanged
-	maxHistory    = 30   // answers /back can undo
-	maxHops       = 64   // steps one turn may pass through
-	missesForMenu = 3    // misses before the menu is offered
+	MaxInputRunes   = 4096 // longer text is refused, state unchanged
+	maxHistory      = 30   // answers /back can undo
+	maxHops         = 64   // steps one turn may pass through
+	missesForMenu   = 3    // misses before the menu is offered
+	minEvidenceText = 8    // shorter text at the evidence step is a (mistyped) answer
 )
 
 // State is one person's place in the conversation. The engine never changes
@@ -90,12 +91,17 @@ type Event struct {
 
 // Attachment describes a file the person sent; its bytes stay with the transport.
 type Attachment struct {
-	ID       string // the transport's file id
+	ID       string // the transport's file id; empty for text evidence
 	UniqueID string
 	Name     string
 	MIME     string
 	Size     int64
 	Caption  string
+	Text     string // text evidence: a forwarded or pasted message
+
+	MessageDate int64  // unix seconds the message was sent to the bot
+	ForwardDate int64  // unix seconds of the original message, when forwarded
+	ForwardFrom string // who wrote the original (name or title), when forwarded
 }
 
 // ReplyKind tells transports how a reply may be shown.
@@ -453,6 +459,11 @@ func (t *turn) answer(step *Step, in string) {
 	}
 	if menuWords[strings.ToLower(in)] {
 		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		return
+	}
+	if step.Action == ActionEvidence && utf8.RuneCountInString(in) >= minEvidenceText {
+		// At the evidence step, pasted messages are evidence, not wrong answers.
+		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: &Attachment{Text: in}})
 		return
 	}
 	t.s.Misses++

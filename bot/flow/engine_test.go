@@ -329,3 +329,31 @@ func TestCrisisWordsInLongTextAndCaptions(t *testing.T) {
 	o := c.e.Handle(c.st, flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{ID: "x", Caption: "我想死"}})
 	c.expect(joined(o.Replies), "12356")
 }
+
+// At a step with action: evidence, a pasted message is evidence, not a
+// wrong answer; a short typo is still a wrong answer.
+func TestPastedTextAtTheEvidenceStep(t *testing.T) {
+	set := mustLoad(t, `flow: demo
+title: 演示
+steps:
+  send:
+    action: evidence
+    say: 把截图或短信发给我。
+    choices:
+      - label: 发完了
+        goto: done
+  done:
+    say: 好
+    end: true
+`)
+	e := flow.NewEngine(set, func() time.Time { return testNow })
+	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start demo"}).State
+	out := e.Handle(st, flow.Event{Kind: flow.EventText, Text: "【闪电贷】您的朋友张三借款已逾期，请转告"})
+	if len(out.Actions) != 1 || out.Actions[0].Kind != flow.DoEvidenceAdd || out.Actions[0].Attachment.Text == "" {
+		t.Fatalf("pasted text: %+v", out.Actions)
+	}
+	out = e.Handle(st, flow.Event{Kind: flow.EventText, Text: "发"})
+	if len(out.Actions) != 0 || !strings.Contains(joined(out.Replies), "没有对上选项") {
+		t.Fatalf("short text: %+v %s", out.Actions, joined(out.Replies))
+	}
+}

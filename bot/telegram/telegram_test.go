@@ -58,7 +58,7 @@ func newHarness(t *testing.T, set *flow.Set, edit func(*telegram.Config)) *harne
 func (h *harness) config(edit func(*telegram.Config)) telegram.Config {
 	cfg := telegram.Config{
 		Token: token, APIEndpoint: h.fake.APIEndpoint(), FileEndpoint: h.fake.FileEndpoint(),
-		PollTimeout: time.Second, CallTimeout: 2 * time.Second, DrainTimeout: 5 * time.Second,
+		PollTimeout: time.Second, CallTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second,
 		RetryBackoff: 20 * time.Millisecond, ChatRate: rate.Inf, GlobalRate: rate.Inf,
 	}
 	if edit != nil {

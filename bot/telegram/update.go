@@ -3,6 +3,7 @@ package telegram
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
@@ -27,7 +28,69 @@ func decodeUpdate(raw json.RawMessage) (incoming, error) {
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return incoming{}, fmt.Errorf("telegram: decode update: %w", err)
 	}
-	return translate(u), nil
+	in := translate(u)
+	if u.Message != nil {
+		addForward(&in, u.Message, raw)
+	}
+	return in, nil
+}
+
+// newerMessage holds what Bot API 7 added that the library (Bot API 5.5)
+// does not know: forward_origin replaced forward_from/forward_date.
+type newerMessage struct {
+	Message struct {
+		ForwardOrigin *struct {
+			Type       string `json:"type"`
+			Date       int64  `json:"date"`
+			SenderUser *struct {
+				FirstName string `json:"first_name"`
+				LastName  string `json:"last_name"`
+			} `json:"sender_user"`
+			SenderUserName string `json:"sender_user_name"`
+			Chat           *struct {
+				Title string `json:"title"`
+			} `json:"chat"`
+			SenderChat *struct {
+				Title string `json:"title"`
+			} `json:"sender_chat"`
+		} `json:"forward_origin"`
+	} `json:"message"`
+}
+
+// addForward marks a forwarded message: its text becomes evidence (not an
+// answer), and any evidence keeps the original date and sender.
+func addForward(in *incoming, m *tgbotapi.Message, raw json.RawMessage) {
+	date, from := int64(m.ForwardDate), m.ForwardSenderName
+	if m.ForwardFrom != nil {
+		from = strings.TrimSpace(m.ForwardFrom.FirstName + " " + m.ForwardFrom.LastName)
+	}
+	if m.ForwardFromChat != nil {
+		from = m.ForwardFromChat.Title
+	}
+	var newer newerMessage
+	if json.Unmarshal(raw, &newer) == nil && newer.Message.ForwardOrigin != nil {
+		o := newer.Message.ForwardOrigin
+		date = o.Date
+		switch {
+		case o.SenderUser != nil:
+			from = strings.TrimSpace(o.SenderUser.FirstName + " " + o.SenderUser.LastName)
+		case o.SenderUserName != "":
+			from = o.SenderUserName
+		case o.Chat != nil:
+			from = o.Chat.Title
+		case o.SenderChat != nil:
+			from = o.SenderChat.Title
+		}
+	}
+	if date == 0 {
+		return
+	}
+	if in.Event.Kind == flow.EventText && !strings.HasPrefix(in.Event.Text, "/") {
+		in.Event = flow.Event{Kind: flow.EventAttachment, Seq: in.Event.Seq, Attachment: &flow.Attachment{Text: in.Event.Text}}
+	}
+	if a := in.Event.Attachment; a != nil {
+		a.ForwardDate, a.ForwardFrom, a.MessageDate = date, from, int64(m.Date)
+	}
 }
 
 func translate(u tgbotapi.Update) incoming {
@@ -56,6 +119,14 @@ func translate(u tgbotapi.Update) incoming {
 }
 
 func messageEvent(m *tgbotapi.Message) flow.Event {
+	ev := messageContent(m)
+	if ev.Attachment != nil {
+		ev.Attachment.MessageDate = int64(m.Date)
+	}
+	return ev
+}
+
+func messageContent(m *tgbotapi.Message) flow.Event {
 	switch {
 	case len(m.Photo) > 0:
 		p := m.Photo[len(m.Photo)-1] // the largest size comes last

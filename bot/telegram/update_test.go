@@ -61,3 +61,29 @@ func FuzzDecodeUpdate(f *testing.F) {
 		}
 	})
 }
+
+// A forwarded message is evidence, with its original date and sender, read
+// from forward_origin (newer than the library) or the old forward_* fields.
+func TestForwardedMessagesAreEvidence(t *testing.T) {
+	newer := `{"update_id":20,"message":{"message_id":3,"date":1710900000,"chat":{"id":42,"type":"private"},
+		"forward_origin":{"type":"hidden_user","date":1710469260,"sender_user_name":"催收-王经理"},
+		"forward_date":1710469260,"forward_sender_name":"催收-王经理",
+		"text":"【闪电贷】您的朋友张三借款已逾期，联系电话 13812345678"}}`
+	in, err := decodeUpdate(json.RawMessage(newer))
+	a := in.Event.Attachment
+	if err != nil || in.Event.Kind != flow.EventAttachment || a == nil || a.Text == "" || a.ForwardDate != 1710469260 || a.ForwardFrom != "催收-王经理" || a.MessageDate != 1710900000 {
+		t.Fatalf("forward_origin: %+v %+v %v", in, a, err)
+	}
+	old := `{"update_id":21,"message":{"message_id":4,"date":1710900000,"chat":{"id":42,"type":"private"},
+		"forward_from":{"id":9,"is_bot":false,"first_name":"王","last_name":"经理"},"forward_date":1710469000,"text":"还钱"}}`
+	in, _ = decodeUpdate(json.RawMessage(old))
+	if a := in.Event.Attachment; a == nil || a.ForwardFrom != "王 经理" || a.ForwardDate != 1710469000 {
+		t.Fatalf("forward_from: %+v", in)
+	}
+	photo := `{"update_id":22,"message":{"message_id":5,"date":1710900000,"chat":{"id":42,"type":"private"},"forward_date":1710460000,
+		"photo":[{"file_id":"p","file_unique_id":"u","width":1,"height":1}]}}`
+	in, _ = decodeUpdate(json.RawMessage(photo))
+	if a := in.Event.Attachment; a == nil || a.ID != "p" || a.ForwardDate != 1710460000 {
+		t.Fatalf("forwarded photo: %+v", in)
+	}
+}

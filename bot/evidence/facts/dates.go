@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // timePart is an optional time after a date on the same line: "09:21",
@@ -133,18 +134,11 @@ func group(s string, m []int, k int) string {
 	return s[m[2*k]:m[2*k+1]]
 }
 
-// aloneOnLine: the match is all its line holds, but for at most one stray
-// character before it (OCR reads call-log icons as 上 or similar).
+// aloneOnLine: the match s[start:end] is all its line s holds, but for at
+// most one stray character before it (OCR reads call-log icons as 上).
 func aloneOnLine(s string, start, end int) bool {
-	ls := strings.LastIndexByte(s[:start], '\n') + 1
-	le := strings.IndexByte(s[end:], '\n')
-	if le < 0 {
-		le = len(s)
-	} else {
-		le += end
-	}
-	before := []rune(strings.TrimSpace(s[ls:start]))
-	return len(before) <= 1 && strings.TrimSpace(s[end:le]) == ""
+	before := strings.TrimSpace(s[:start])
+	return len(before) <= utf8.UTFMax && utf8.RuneCountInString(before) <= 1 && strings.TrimSpace(s[end:]) == ""
 }
 
 // dateValue formats a date and optional time; year 0 means "take it from

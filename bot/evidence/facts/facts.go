@@ -19,10 +19,14 @@ import (
 )
 
 // Rules are the editable parts of extraction, loaded from
-// content/evidence.yaml.
+// content/evidence.yaml by LoadRules, which compiles the conduct patterns:
+// the conduct rules of a Rules built by hand are not applied. Rules are
+// read-only once loaded and safe for concurrent use.
 type Rules struct {
 	Platforms []string      // known lending platform and app names
 	Conduct   []ConductRule // kinds of conduct to recognise
+
+	patterns *patternSet // all conduct patterns, set by LoadRules
 }
 
 // ConductRule recognises one kind of conduct.
@@ -34,8 +38,6 @@ type ConductRule struct {
 	// MinCount is how many separate matches are needed (0 or 1: one);
 	// e.g. a call log must show several collection calls.
 	MinCount int
-
-	m *matcher // the patterns as one alternation; set by LoadRules
 }
 
 // Phone is a normalized phone number: 13812345678, 021-61234567,
@@ -183,18 +185,17 @@ type conductHit struct {
 
 // conduct applies the conduct rules to compacted text.
 func (r *Rules) conduct(comp string) []Conduct {
+	if r.patterns == nil || r.patterns.rules != len(r.Conduct) {
+		return nil // rules not made by LoadRules
+	}
 	var hits []conductHit
-	for i := range r.Conduct {
+	for i, found := range r.patterns.scan(comp) {
 		rule := &r.Conduct[i]
-		if rule.m == nil {
+		kept := choose(found)
+		if len(kept) == 0 || len(kept) < rule.MinCount {
 			continue
 		}
-		need := max(rule.MinCount, 1)
-		found := rule.m.find(comp, need)
-		if len(found) < need {
-			continue
-		}
-		first := found[0]
+		first := kept[0]
 		hits = append(hits, conductHit{first[0], Conduct{
 			ID:       rule.ID,
 			Label:    rule.Label,

@@ -177,56 +177,91 @@ func maxRunes(re *syntax.Regexp) int {
 	return 0 // empty matches and assertions
 }
 
-// find returns the leftmost-first, non-overlapping matches of m in s, at
-// most limit of them (limit < 0: all).
-func (m *matcher) find(s string, limit int) [][]int {
-	if m.starts == nil {
-		return m.re.FindAllStringIndex(s, limit)
-	}
-	var out [][]int
-	next := 0
-	for pos, r := range s {
-		lits := m.starts[r]
-		if pos < next || lits == nil {
-			continue
-		}
-		rest := s[pos:]
-		hit := false
-		for _, l := range lits {
-			if strings.HasPrefix(rest, l) {
-				hit = true
-				break
+// A patternSet scans a text once for the patterns of all rules: at each
+// character it tries only the patterns whose literal prefixes start with it.
+type patternSet struct {
+	rules    int
+	byRune   map[rune][]patternRef
+	fallback []patternRef // patterns without a prefilter
+}
+
+type patternRef struct {
+	rule, pattern int
+	m             *matcher
+}
+
+// patternHit is one match of pattern of a rule at s[start:end].
+type patternHit struct{ start, end, pattern int }
+
+func newPatternSet(rules [][]*matcher) *patternSet {
+	ps := &patternSet{rules: len(rules), byRune: map[rune][]patternRef{}}
+	for ri, ms := range rules {
+		for pi, m := range ms {
+			ref := patternRef{ri, pi, m}
+			if m.starts == nil {
+				ps.fallback = append(ps.fallback, ref)
+				continue
+			}
+			for r := range m.starts {
+				ps.byRune[r] = append(ps.byRune[r], ref)
 			}
 		}
-		if !hit {
-			continue
+	}
+	return ps
+}
+
+// scan returns the matches of every rule in s, by rule: for each pattern its
+// leftmost-first, non-overlapping matches.
+func (ps *patternSet) scan(s string) [][]patternHit {
+	out := make([][]patternHit, ps.rules)
+	next := map[[2]int]int{} // rule, pattern -> where its next match may start
+	for pos, r := range s {
+		for _, ref := range ps.byRune[r] {
+			key := [2]int{ref.rule, ref.pattern}
+			if pos < next[key] {
+				continue
+			}
+			if end, ok := ref.m.matchAt(s, pos, r); ok {
+				out[ref.rule] = append(out[ref.rule], patternHit{pos, end, ref.pattern})
+				next[key] = max(end, pos+1)
+			}
 		}
-		if m.window > 0 && len(rest) > m.window {
-			rest = rest[:m.window]
+	}
+	for _, ref := range ps.fallback {
+		for _, loc := range ref.m.re.FindAllStringIndex(s, -1) {
+			out[ref.rule] = append(out[ref.rule], patternHit{loc[0], loc[1], ref.pattern})
 		}
-		loc := m.anchored.FindStringIndex(rest)
-		if loc == nil {
-			continue
-		}
-		out = append(out, []int{pos, pos + loc[1]})
-		if limit >= 0 && len(out) >= limit {
-			break
-		}
-		next = pos + max(loc[1], 1)
 	}
 	return out
 }
 
-// findRule returns the non-overlapping matches of a rule's patterns in s,
-// leftmost first (an earlier pattern wins a tie), at most limit of them.
-func findRule(ms []*matcher, s string, limit int) [][]int {
-	type hit struct{ start, end, pattern int }
-	var hits []hit
-	for i, m := range ms {
-		for _, loc := range m.find(s, limit) {
-			hits = append(hits, hit{loc[0], loc[1], i})
+// matchAt tries m anchored at s[pos:], whose first rune is r, and returns
+// the end of the match.
+func (m *matcher) matchAt(s string, pos int, r rune) (int, bool) {
+	rest := s[pos:]
+	hit := false
+	for _, l := range m.starts[r] {
+		if strings.HasPrefix(rest, l) {
+			hit = true
+			break
 		}
 	}
+	if !hit {
+		return 0, false
+	}
+	if m.window > 0 && len(rest) > m.window {
+		rest = rest[:m.window]
+	}
+	loc := m.anchored.FindStringIndex(rest)
+	if loc == nil {
+		return 0, false
+	}
+	return pos + loc[1], true
+}
+
+// choose orders a rule's matches, leftmost first (an earlier pattern wins a
+// tie), and keeps those that do not overlap one already kept.
+func choose(hits []patternHit) [][]int {
 	sort.Slice(hits, func(a, b int) bool {
 		if hits[a].start != hits[b].start {
 			return hits[a].start < hits[b].start
@@ -234,16 +269,13 @@ func findRule(ms []*matcher, s string, limit int) [][]int {
 		return hits[a].pattern < hits[b].pattern
 	})
 	var out [][]int
-	end := -1
+	end := 0
 	for _, h := range hits {
-		if h.start < end && end >= 0 {
+		if len(out) > 0 && h.start < end {
 			continue
 		}
 		out = append(out, []int{h.start, h.end})
 		end = max(h.end, h.start+1)
-		if limit >= 0 && len(out) >= limit {
-			break
-		}
 	}
 	return out
 }

@@ -78,12 +78,21 @@ func digitGroups(s string) []digitGroup {
 	var groups []digitGroup
 	line := 0
 	lineBegin := 0
+	lineEnd := strings.IndexByte(s, '\n')
+	if lineEnd < 0 {
+		lineEnd = len(s)
+	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c == '\n' {
 			line++
 			i++
 			lineBegin = i
+			if lineEnd = strings.IndexByte(s[i:], '\n'); lineEnd < 0 {
+				lineEnd = len(s)
+			} else {
+				lineEnd += i
+			}
 			continue
 		}
 		lead := 0
@@ -135,11 +144,7 @@ func digitGroups(s string) []digitGroup {
 		g.raw = append(g.raw, raw.String())
 		g.foreign = make([]bool, len(g.chunks))
 		g.lineStart = strings.TrimLeft(s[lineBegin:start], " ") == ""
-		rest := s[j:]
-		if nl := strings.IndexByte(rest, '\n'); nl >= 0 {
-			rest = rest[:nl]
-		}
-		g.lineEnd = strings.TrimRight(rest, " ") == ""
+		g.lineEnd = strings.TrimRight(s[j:lineEnd], " ") == ""
 		for ci, r := range g.raw {
 			if isDateChunk(r) {
 				g.foreign[ci] = true

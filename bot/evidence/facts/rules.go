@@ -60,18 +60,20 @@ func LoadRules(fsys fs.FS, name string) (*Rules, error) {
 	}
 
 	r := &Rules{}
+	var compiled [][]*matcher // by rule, by pattern
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, val := root.Content[i], root.Content[i+1]
 		switch key.Value {
 		case "platforms":
 			r.loadPlatforms(file, val, &probs)
 		case "conduct":
-			r.loadConduct(file, val, statutes, &probs)
+			r.loadConduct(file, val, statutes, &compiled, &probs)
 		}
 	}
 	if err := probs.Err(); err != nil {
 		return nil, rulesErr(file, probs)
 	}
+	r.patterns = newPatternSet(compiled)
 	return r, nil
 }
 
@@ -103,7 +105,7 @@ func (r *Rules) loadPlatforms(file string, n *yaml.Node, probs *diag.List) {
 	}
 }
 
-func (r *Rules) loadConduct(file string, n *yaml.Node, statutes map[string]string, probs *diag.List) {
+func (r *Rules) loadConduct(file string, n *yaml.Node, statutes map[string]string, compiled *[][]*matcher, probs *diag.List) {
 	if n.Kind != yaml.SequenceNode {
 		probs.Add(diag.At(file, n), "write a list of rules, each starting with `- id:`", "conduct must be a list")
 		return
@@ -145,19 +147,19 @@ func (r *Rules) loadConduct(file string, n *yaml.Node, statutes map[string]strin
 		if len(rule.Patterns) == 0 {
 			probs.Add(pos, "add at least one pattern", "conduct rule %q has no patterns", rule.ID)
 		}
-		var alts []string
+		var ms []*matcher
 		for i, p := range rule.Patterns {
 			ppos := listItem(file, item, "patterns", i)
-			re, err := regexp.Compile(p)
+			m, err := newMatcher(p)
 			if err != nil {
 				probs.Add(ppos, "patterns are Go regular expressions (RE2 syntax)", "bad pattern %q: %v", p, err)
 				continue
 			}
-			if re.MatchString("") {
+			if m.re.MatchString("") {
 				probs.Add(ppos, "a pattern that matches nothing matches every text", "pattern %q matches the empty text", p)
 				continue
 			}
-			alts = append(alts, "(?:"+p+")")
+			ms = append(ms, m)
 		}
 		if len(rule.Statutes) == 0 {
 			probs.Add(pos, "map the conduct to at least one statute id of "+statutesFile, "conduct rule %q names no statutes", rule.ID)
@@ -179,14 +181,8 @@ func (r *Rules) loadConduct(file string, n *yaml.Node, statutes map[string]strin
 				probs.Add(spos, "cite the statute that replaced it", "statute %q is %s, not current", id, status)
 			}
 		}
-		if len(alts) == len(rule.Patterns) && len(alts) > 0 {
-			if m, err := newMatcher(strings.Join(alts, "|")); err == nil {
-				rule.m = m
-			} else {
-				probs.Add(pos, "", "the patterns of %q do not combine: %v", rule.ID, err)
-			}
-		}
 		r.Conduct = append(r.Conduct, rule)
+		*compiled = append(*compiled, ms)
 	}
 }
 
