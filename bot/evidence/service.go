@@ -333,8 +333,63 @@ func (s *Service) Command(ctx context.Context, user string, a flow.Action, _ flo
 		return s.remove(ctx, user, strings.TrimSpace(arg))
 	case "导出", "export", "zip":
 		return s.export(ctx, user)
+	case "核对", "facts":
+		return s.facts(ctx, user)
 	}
 	return s.list(ctx, user)
+}
+
+// facts sums up what was read from all the evidence, for the person to
+// confirm or correct before it goes into a complaint.
+func (s *Service) facts(ctx context.Context, user string) ([]flow.Reply, error) {
+	l, _, err := s.ledger.get(ctx, user)
+	if err != nil {
+		return notice(msgSaveFailed), err
+	}
+	seen := map[string]bool{}
+	var phones, platforms, conduct []string
+	pending := 0
+	add := func(list *[]string, v string) {
+		if !seen[v] {
+			seen[v] = true
+			*list = append(*list, v)
+		}
+	}
+	for _, it := range l.Items {
+		if it.OCR == OCRPending {
+			pending++
+		}
+		if it.Facts == nil {
+			continue
+		}
+		for _, p := range it.Facts.Phones {
+			add(&phones, p.Number)
+		}
+		for _, p := range it.Facts.Platforms {
+			add(&platforms, p)
+		}
+		for _, c := range it.Facts.Conduct {
+			add(&conduct, c.Label)
+		}
+	}
+	if len(l.Items) == 0 {
+		return notice("还没有收到证据，所以没有可核对的信息。可以先把截图发给我，或者直接告诉我。"), nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "从 %d 份证据里读出：", len(l.Items))
+	for _, row := range []struct {
+		label string
+		vs    []string
+	}{{"号码", phones}, {"平台", platforms}, {"可能涉及", conduct}} {
+		if len(row.vs) == 0 {
+			row.vs = []string{"（没有找到）"}
+		}
+		b.WriteString("\n" + row.label + "：" + strings.Join(row.vs, "、"))
+	}
+	if pending > 0 {
+		fmt.Fprintf(&b, "\n还有 %d 份正在识别，稍后可以再核对一次。", pending)
+	}
+	return notice(b.String()), nil
 }
 
 func (s *Service) list(ctx context.Context, user string) ([]flow.Reply, error) {

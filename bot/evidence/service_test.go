@@ -287,3 +287,18 @@ func TestTextEvidence(t *testing.T) {
 		t.Errorf("list:\n%s", got)
 	}
 }
+
+func TestFactsToConfirm(t *testing.T) {
+	s, _, _ := newService(t, nil)
+	if got := command(t, s, "核对")[0].Text; !strings.Contains(got, "还没有收到证据") {
+		t.Errorf("empty: %q", got)
+	}
+	s.Add(ctx, "42", flow.Action{Attachment: &flow.Attachment{Text: "【闪电贷】请转告张三尽快还款，否则将上门催收。联系电话 13812345678"}}, flow.State{})
+	s.Add(ctx, "42", flow.Action{Attachment: &flow.Attachment{Text: "你在有钱花APP借的钱不还就上门，电话 13812345678 和 15900001111"}}, flow.State{})
+	got := command(t, s, "核对")[0].Text
+	for _, want := range []string{"从 2 份证据里读出", "号码：13812345678、15900001111", "闪电贷", "有钱花"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("facts lack %q:\n%s", want, got)
+		}
+	}
+}
