@@ -59,7 +59,7 @@ func isMobile(d string) bool {
 
 // A digitGroup is a run of digits on one line, possibly with the separators
 // people and OCR put inside numbers: one or two spaces, a dash, parentheses
-// around an area code, a leading +. Spaces split it into chunks: a chunk may
+// around an area code, a leading + or (. Spaces split it into chunks: a chunk may
 // be a whole number or a piece of one ("138 1234 5678"), and two numbers may
 // sit side by side ("021-61234567 17701234567").
 type digitGroup struct {
@@ -112,15 +112,16 @@ func digitGroups(s string) []digitGroup {
 				raw.WriteByte(s[j])
 				j++
 			}
-			// A separator: up to two spaces, optionally a dash or a
-			// parenthesis with at most one space after it, then a digit.
+			// A separator: up to two spaces, optionally a dash or the ')'
+			// closing an area code, with at most one space after it, then
+			// a digit. "(1) 138…" is a list item, not part of the number.
 			k, spaces := j, 0
 			for k < len(s) && s[k] == ' ' && spaces < 2 {
 				k++
 				spaces++
 			}
 			mark := false
-			if k < len(s) && (s[k] == '-' || s[k] == '(' || s[k] == ')') {
+			if k < len(s) && (s[k] == '-' || s[k] == ')' && isAreaCode(digits.String())) {
 				mark = true
 				k++
 				if k < len(s) && s[k] == ' ' {
@@ -150,16 +151,21 @@ func digitGroups(s string) []digitGroup {
 				g.foreign[ci] = true
 			}
 		}
-		if foreignBefore(s[:start]) {
+		if foreignBefore(s[:start], len(g.chunks[0])) {
 			g.foreign[0] = true
 		}
-		if foreignAfter(s[j:]) {
+		if foreignAfter(s[j:], len(g.chunks[len(g.chunks)-1])) {
 			g.foreign[len(g.chunks)-1] = true
 		}
 		groups = append(groups, g)
 		i = j
 	}
 	return groups
+}
+
+// isAreaCode: 010, 021, 0755 (as written in "(021) 61234567").
+func isAreaCode(d string) bool {
+	return (len(d) == 3 || len(d) == 4) && d[0] == '0'
 }
 
 // isDateChunk: 2024-03-15 written with dashes.
@@ -175,16 +181,24 @@ const units = "元块万千百亿角年月日号点时分秒天周岁次笔期�
 // words that start with a unit character but follow phone numbers.
 var notUnits = []string{"号码", "点击", "天天", "个人", "人员", "期间"}
 
-// foreignAfter: the text after a digit group (on the same line) shows that
-// its last chunk is not part of a phone number.
-func foreignAfter(after string) bool {
+// shortPart is the most digits a part of a time (09:21), a date (2024/3/15)
+// or a sum with separators (13,800) has: next to ':', '/' or ',' a longer
+// run is a number of its own (13812345678/13912345678).
+const shortPart = 4
+
+// foreignAfter: the text after a digit group (on the same line), whose last
+// chunk has n digits, shows that the chunk is not part of a phone number.
+func foreignAfter(after string, n int) bool {
 	after = strings.TrimLeft(after, " ")
 	if after == "" {
 		return false
 	}
 	r, size := utf8.DecodeRuneInString(after)
-	if strings.ContainsRune(":/.,", r) {
+	switch r {
+	case '.':
 		return len(after) > size && isDigit(after[size])
+	case ':', '/', ',':
+		return n <= shortPart && len(after) > size && isDigit(after[size])
 	}
 	if !strings.ContainsRune(units, r) {
 		return false
@@ -197,21 +211,24 @@ func foreignAfter(after string) bool {
 	return true
 }
 
-// foreignBefore: the text before a digit group shows that its first chunk
-// is not part of a phone number (the minutes of 09:21, the cents of 1.50,
-// an amount after ¥).
-func foreignBefore(before string) bool {
+// foreignBefore: the text before a digit group, whose first chunk has n
+// digits, shows that the chunk is not part of a phone number (the minutes
+// of 09:21, the cents of 1.50, an amount after ¥).
+func foreignBefore(before string, n int) bool {
 	before = strings.TrimRight(before, " ")
 	if before == "" {
 		return false
 	}
 	r, size := utf8.DecodeLastRuneInString(before)
-	switch {
-	case r == '¥' || r == '￥' || r == '$':
+	rest := before[:len(before)-size]
+	afterDigit := rest != "" && isDigit(rest[len(rest)-1])
+	switch r {
+	case '¥', '￥', '$':
 		return true
-	case strings.ContainsRune(":/.,", r):
-		rest := before[:len(before)-size]
-		return rest != "" && isDigit(rest[len(rest)-1])
+	case '.':
+		return afterDigit
+	case ':', '/', ',':
+		return n <= shortPart && afterDigit
 	}
 	return false
 }
