@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/internal/wait"
 	"github.com/anning-bot/anning/bot/session"
 )
 
@@ -102,14 +103,7 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 // backoff sleeps a random time below 2^attempt ms (at most 64 ms).
 func backoff(ctx context.Context, attempt int) error {
 	limit := time.Duration(1<<min(attempt, 6)) * time.Millisecond
-	t := time.NewTimer(rand.N(limit) + time.Millisecond/10)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return wait.Sleep(ctx, rand.N(limit)+time.Millisecond/10)
 }
 
 // redeliveryWindow: Telegram keeps undelivered updates for 24 hours, and

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/internal/wait"
 )
 
 // Handler runs one turn; *chat.Runner implements it.
@@ -125,7 +126,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		global:      rate.NewLimiter(cfg.GlobalRate, max(cfg.GlobalBurst, 1)),
 		perChat:     rateLimit{every: cfg.ChatRate, burst: max(cfg.ChatBurst, 1)},
 		chats:       map[int64]*chatLimiter{},
-		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second, sleep: sleepCtx,
+		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second,
 	}
 	return &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}, nil
 }
@@ -214,7 +215,7 @@ func (b *Bot) poll(ctx context.Context) error {
 			} else {
 				b.log.Warn("getUpdates failed", "err", err)
 			}
-			_ = sleepCtx(ctx, delay)
+			_ = wait.Sleep(ctx, delay)
 			continue
 		}
 		failures = 0

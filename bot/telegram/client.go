@@ -16,6 +16,8 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
+
+	"github.com/anning-bot/anning/bot/internal/wait"
 )
 
 // client calls Bot API methods through the library's MakeRequest, adding
@@ -37,7 +39,6 @@ type client struct {
 	maxAttempts int
 	backoffBase time.Duration
 	backoffMax  time.Duration
-	sleep       func(context.Context, time.Duration) error
 }
 
 type rateLimit struct {
@@ -149,7 +150,7 @@ func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.P
 			break
 		}
 		c.log.Warn("telegram call failed, retrying", "method", method, "code", ae.Code, "retry_after", ae.RetryAfter, "attempt", attempt)
-		if err := c.sleep(ctx, delay); err != nil {
+		if err := wait.Sleep(ctx, delay); err != nil {
 			return nil, last
 		}
 	}
@@ -228,17 +229,6 @@ func (c *client) chatLimiter(chatID int64) *rate.Limiter {
 	}
 	l.used = now
 	return l.lim
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 func chatIDParam(id int64) string { return strconv.FormatInt(id, 10) }
