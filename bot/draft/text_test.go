@@ -1,0 +1,131 @@
+package draft_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anning-bot/anning/bot/draft"
+	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/content"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func templates(t testing.TB) *draft.Templates {
+	t.Helper()
+	lib, err := legal.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := draft.LoadTemplates(content.FS, lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// fixtureCase is a case with some facts known and some missing, built from
+// the fixture screenshots' facts.
+func fixtureCase() draft.Case {
+	received := time.Date(2024, 3, 18, 12, 0, 0, 0, time.UTC)
+	return draft.Case{
+		Vars: map[string]string{
+			"platform": "闪电贷", "collector_phones": "13812345678、021-61234567", "first_date": "2024年3月15日",
+			"last_date": "2024年3月18日", "conduct_sentence": "对方的行为包括：联系第三人、威胁上门、恐吓。",
+			"lender_label": "网络小额贷款公司", "regulator": "所在省的地方金融管理部门", "relation": "家人",
+		},
+		Evidence: []draft.EvidenceRow{
+			{N: 1, Time: received, Type: "图片", SHA256: "52876b2e0a3c4f5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5", Note: "联系第三人、威胁上门"},
+			{N: 2, Time: received.Add(time.Minute), Type: "文字消息", SHA256: "66c99bc71122334455667788990011223344556677889900aabbccddeeff0011"},
+		},
+		Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC),
+	}
+}
+
+// Golden files hold the text of every draft kind; -update rewrites them.
+func TestGoldenTextOfEveryKind(t *testing.T) {
+	tpl := templates(t)
+	if len(tpl.Kinds) < 6 {
+		t.Fatalf("only %d draft kinds", len(tpl.Kinds))
+	}
+	for _, k := range tpl.Kinds {
+		d, err := tpl.Build(k.ID, fixtureCase())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := draft.Text(d)
+		path := filepath.Join("testdata", "golden", k.ID+".txt")
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./bot/draft -update)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs from %s:\n%s", k.ID, path, got)
+		}
+	}
+}
+
+// Facts are never invented: what is missing stays visible as 【请填写：…】,
+// and a person's answer is inserted literally.
+func TestMissingFactsArePlaceholders(t *testing.T) {
+	tpl := templates(t)
+	d, err := tpl.Build("police-report", draft.Case{Vars: map[string]string{"platform": "{{name}}<b>"}, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := draft.Text(d)
+	for _, want := range []string{"【请填写：姓名】", "【请填写：催收电话】", "{{name}}<b>", "【请填写：证据清单", "《中华人民共和国治安管理处罚法》第五十条"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("police report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "第二百九十三条之一") || strings.Contains(text, "第二百五十三条之一") {
+		t.Error("criminal articles cited without the facts that support them")
+	}
+	d, _ = tpl.Build("police-report", draft.Case{Vars: map[string]string{"illegal_debt": "yes", "info_sold": "yes"}, Now: time.Now()})
+	if text := draft.Text(d); !strings.Contains(text, "第二百九十三条之一") || !strings.Contains(text, "第二百五十三条之一") {
+		t.Errorf("criminal articles missing although the facts support them:\n%s", text)
+	}
+	if _, err := tpl.Build("nope", draft.Case{}); err == nil {
+		t.Error("unknown kind built")
+	}
+}
+
+// Every statute quoted in a draft is the verbatim text of content/.
+func TestQuotesAreVerbatim(t *testing.T) {
+	lib, _ := legal.Load(content.FS)
+	tpl := templates(t)
+	for _, k := range tpl.Kinds {
+		d, _ := tpl.Build(k.ID, draft.Case{Vars: map[string]string{"illegal_debt": "yes", "info_sold": "yes"}, Now: time.Now()})
+		for _, b := range d.Blocks {
+			if b.Kind != draft.Quote {
+				continue
+			}
+			found := false
+			for _, s := range lib.Statutes {
+				if "《"+s.Law+"》"+s.Article == b.Text {
+					found = true
+					if strings.Join(b.Items, "\n") != strings.ReplaceAll(s.Text, "\n\n", "\n") {
+						t.Errorf("%s: %s not verbatim", k.ID, b.Text)
+					}
+					if s.Retired() {
+						t.Errorf("%s cites retired %s", k.ID, s.ID)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s quotes %s, which is not in content/", k.ID, b.Text)
+			}
+		}
+	}
+}
