@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,5 +149,42 @@ func TestConsoleFileEvidence(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// /draft in the console: the draft as text, and its Word file saved beside
+// the person, with the facts they gave.
+func TestConsoleDraft(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n1\n", nil)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"停止催收骚扰告知函", "闪电贷及其委托的催收人员", "使用13812345678等号码", "【请填写：开始被骚扰的日期】", "文件已保存到"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("console lacks %q:\n%s", want, out)
+		}
+	}
+	docs, _ := filepath.Glob(filepath.Join(dir, "*.docx"))
+	if len(docs) != 1 {
+		t.Fatalf("docx files: %v", docs)
+	}
+	data, _ := os.ReadFile(docs[0])
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range zr.File {
+		if f.Name == "word/document.xml" {
+			r, _ := f.Open()
+			body, _ := io.ReadAll(r)
+			r.Close()
+			found = strings.Contains(string(body), "13812345678") && strings.Contains(string(body), "闪电贷")
+		}
+	}
+	if !found {
+		t.Error("the Word file lacks the person's facts")
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/anning-bot/anning/bot/config"
 	"github.com/anning-bot/anning/bot/console"
 	"github.com/anning-bot/anning/bot/diag"
+	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
@@ -139,9 +140,14 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		return nil, err
 	}
 	m.Evidence = ev
+	tpl, err := draft.LoadTemplates(contentFS(cfg), set.Library)
+	if err != nil {
+		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+	}
+	drafts := &draft.Service{Templates: tpl, Evidence: ev, Now: time.Now}
 	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{
 		Log:     log,
-		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command},
+		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev},
 	})
 	return m, nil

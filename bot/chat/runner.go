@@ -23,8 +23,8 @@ import (
 const (
 	MsgBusy          = "服务暂时有点忙，这条消息没有处理。请稍等一会儿再发一次，你之前的进度都还在。"
 	msgErased        = "共删除 %d 项数据。"
-	msgNoEvidenceYet = "这个版本还不能接收文件，保存证据的功能即将开放。在那之前，请把原始截图、录音和通话记录留在手机里并备份，不要删除。"
-	msgNoDraftYet    = "自动生成投诉文书的功能即将开放。在那之前，可以先按上面的要点自己整理。"
+	msgNoEvidenceYet = "（这里没有启用证据保存。请把原始截图、录音和通话记录留在手机里并备份，不要删除。）"
+	msgNoDraftYet    = "（这里没有启用文书生成。可以先按上面的要点自己整理。）"
 )
 
 // maxAttempts bounds how often a turn is recomputed after a write conflict.

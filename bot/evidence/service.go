@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
@@ -493,4 +494,44 @@ func (s *Service) Erase(ctx context.Context, user string) (int, error) {
 // ledgers expire in the session store after the same time.
 func (s *Service) Sweep(ctx context.Context, retention time.Duration) (int, error) {
 	return s.Blobs.RemoveIdle(ctx, s.Now().Add(-retention))
+}
+
+// Summary gives what the ledger contributes to complaint drafts: one row per
+// item (no third parties' numbers in it), and the dates, conduct and
+// platforms read from the evidence.
+func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSummary, error) {
+	l, _, err := s.ledger.get(ctx, user)
+	if err != nil {
+		return draft.EvidenceSummary{}, err
+	}
+	var sum draft.EvidenceSummary
+	seen := map[string]bool{}
+	add := func(list *[]string, v string) {
+		if !seen[v] {
+			seen[v] = true
+			*list = append(*list, v)
+		}
+	}
+	for _, it := range l.Items {
+		row := draft.EvidenceRow{N: it.N, Time: it.Received, Type: typeLabel(it.Type), SHA256: it.SHA256}
+		if it.ForwardDate != nil {
+			row.Time = *it.ForwardDate
+		}
+		if it.Facts != nil {
+			var labels []string
+			for _, c := range it.Facts.Conduct {
+				labels = append(labels, c.Label)
+				add(&sum.Conduct, c.Label)
+			}
+			row.Note = strings.Join(labels, "、")
+			for _, d := range it.Facts.Dates {
+				add(&sum.Dates, d)
+			}
+			for _, p := range it.Facts.Platforms {
+				add(&sum.Platforms, p)
+			}
+		}
+		sum.Rows = append(sum.Rows, row)
+	}
+	return sum, nil
 }

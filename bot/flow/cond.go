@@ -131,3 +131,12 @@ func (c *Cond) Mentioned() []string {
 	}
 	return out
 }
+
+// UnsetTest reports whether the condition is exactly `not name`, and which
+// name: the cases after it in a branch run only when name is set.
+func (c *Cond) UnsetTest() (string, bool) {
+	if len(c.any) == 1 && len(c.any[0]) == 1 && c.any[0][0].op == "unset" {
+		return c.any[0][0].name, true
+	}
+	return "", false
+}

@@ -327,6 +327,12 @@ func (t *turn) command(in string) {
 		t.enter(Target{Flow: LawFlow, Step: t.e.set.Flows[LawFlow].Start})
 	case "/channels":
 		t.enter(Target{Flow: ChannelsFlow, Step: t.e.set.Flows[ChannelsFlow].Start})
+	case "/draft":
+		if f, ok := t.e.set.Flows[DraftsFlow]; ok {
+			t.enter(Target{Flow: f.ID, Step: f.Start})
+		} else {
+			t.notice(msgUnknownCommand)
+		}
 	case "/evidence":
 		// The ledger lives outside the session: the runner's evidence
 		// handler lists, removes ("删除 3") or exports ("导出") it.

@@ -8,6 +8,7 @@ const (
 /law 查看相关法条
 /channels 查看投诉、举报渠道
 /evidence 查看、删除、导出我的证据
+/draft 生成投诉、报案材料
 /restart 从头开始
 /delete 删除我的全部数据
 /cancel 取消当前操作

@@ -14,6 +14,7 @@ const (
 	MenuStep     = "menu"     // main.menu: where /menu and every end lead
 	LawFlow      = "law"      // opened by /law
 	ChannelsFlow = "channels" // opened by /channels
+	DraftsFlow   = "drafts"   // opened by /draft, when it exists
 )
 
 // Action names a step may ask the runner to carry out.

@@ -362,9 +362,11 @@ func checkAssigned(set *Set, order []node, steps map[node]*Step, out map[node][]
 	}
 	for _, n := range order {
 		s := steps[n]
-		have := in[n]
+		have := copySet(in[n])
+		reported := map[string]bool{}
 		need := func(v, where string) {
-			if !have[v] {
+			if !have[v] && !reported[v] {
+				reported[v] = true
 				hint := fmt.Sprintf("ask for it on every path here, test it with `if: %s` first, or write {{%s|默认文字}}", v, v)
 				if !universe[v] {
 					hint = "no step assigns it: check the spelling"
@@ -378,10 +380,15 @@ func checkAssigned(set *Set, order []node, steps map[node]*Step, out map[node][]
 			}
 		}
 		for _, r := range s.Branch {
-			if r.Cond != nil {
-				for _, v := range r.Cond.Compared() {
-					need(v, "the condition")
-				}
+			if r.Cond == nil {
+				continue
+			}
+			for _, v := range r.Cond.Compared() {
+				need(v, "the condition")
+			}
+			// After a case `if: not x`, later cases only run when x is set.
+			if v, ok := r.Cond.UnsetTest(); ok {
+				have[v] = true
 			}
 		}
 	}

@@ -1,0 +1,108 @@
+package draft
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+// EvidenceSummary is what the evidence ledger contributes to a draft.
+type EvidenceSummary struct {
+	Rows      []EvidenceRow
+	Dates     []string // "2024-03-15 09:21" or "2024-03-15", as read from the evidence
+	Conduct   []string // plain Chinese labels
+	Platforms []string
+}
+
+// Evidence gives a person's evidence summary; *evidence.Service does.
+type Evidence interface {
+	Summary(ctx context.Context, user string) (EvidenceSummary, error)
+}
+
+// Service is the runner's action for flow steps with `action: draft`.
+type Service struct {
+	Templates *Templates
+	Evidence  Evidence // may be nil
+	Now       func() time.Time
+}
+
+// Act builds the draft named by the step's `with: {kind: ...}` from the
+// person's answers and evidence, as a chat message and a DOCX document.
+func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+	kind := a.With["kind"]
+	c := Case{Vars: map[string]string{}, Now: s.Now()}
+	for k, v := range st.Vars {
+		c.Vars[k] = v
+	}
+	if s.Evidence != nil {
+		sum, err := s.Evidence.Summary(ctx, user)
+		if err != nil {
+			return nil, err
+		}
+		c.Evidence = sum.Rows
+		derive(c.Vars, sum)
+	}
+	deriveLender(c.Vars)
+	doc, err := s.Templates.Build(kind, c)
+	if err != nil {
+		return nil, err
+	}
+	replies := []flow.Reply{{Kind: flow.ReplyNotice, Text: Text(doc)}}
+	data, err := DOCX(doc, c.Now)
+	if err != nil {
+		return replies, err
+	}
+	name := fmt.Sprintf("%s-%s.docx", doc.Title, c.Now.In(beijing).Format("20060102"))
+	replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, File: &flow.File{Name: name, Data: data},
+		Text: "同一份草稿的 Word 文件。请先把【请填写】的地方补全、核对事实，再发送或打印。这是自助文书草稿，不是律师意见。"})
+	return replies, nil
+}
+
+// derive fills the facts a template may use from the evidence, unless the
+// person already gave them.
+func derive(vars map[string]string, sum EvidenceSummary) {
+	set := func(k, v string) {
+		if vars[k] == "" && v != "" {
+			vars[k] = v
+		}
+	}
+	if len(sum.Dates) > 0 {
+		dates := append([]string(nil), sum.Dates...)
+		sort.Strings(dates)
+		set("first_date", chineseDate(dates[0]))
+		set("last_date", chineseDate(dates[len(dates)-1]))
+	}
+	if len(sum.Conduct) > 0 {
+		set("conduct_sentence", "对方的行为包括："+strings.Join(sum.Conduct, "、")+"。")
+	}
+	if len(sum.Platforms) == 1 {
+		set("platform", sum.Platforms[0])
+	}
+	set("collector_phones", vars["collector_phone"])
+}
+
+func deriveLender(vars map[string]string) {
+	if vars["collector_phones"] == "" && vars["collector_phone"] != "" {
+		vars["collector_phones"] = vars["collector_phone"]
+	}
+	switch vars["lender_kind"] {
+	case "licensed":
+		vars["lender_label"], vars["regulator"] = "银行或消费金融公司", "国家金融监督管理总局（12378）"
+	case "microloan":
+		vars["lender_label"], vars["regulator"] = "网络小额贷款公司", "所在省的地方金融管理部门"
+	}
+}
+
+// chineseDate turns "2024-03-15 09:21" into 2024年3月15日.
+func chineseDate(s string) string {
+	day, _, _ := strings.Cut(s, " ")
+	t, err := time.Parse(time.DateOnly, day)
+	if err != nil {
+		return ""
+	}
+	return t.Format("2006年1月2日")
+}
