@@ -3,8 +3,12 @@ package draft
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"hash/crc32"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -20,37 +24,66 @@ import (
 // U+FFFE, U+FFFF, invalid UTF-8 such as lone surrogates) are dropped.
 // A "\n" in any text becomes a line break inside its paragraph, a "\t" a tab.
 func DOCX(d Doc, modified time.Time) ([]byte, error) {
+	// A zip entry's MS-DOS date holds only the years 1980 to 2107.
 	if modified.Before(dosEpoch) {
-		modified = dosEpoch // a zip entry cannot be older than 1980
+		modified = dosEpoch
+	} else if modified.After(dosEnd) {
+		modified = dosEnd
 	}
 	var doc docxWriter
-	doc.b.Grow(4096 + 256*len(d.Blocks))
+	doc.b.Grow(8192 + 512*len(d.Blocks))
 	doc.document(d)
+	numbered := doc.lists > 0
+	st := docxStatic()
 
 	parts := make([]docxPart, 0, 9)
 	parts = append(parts,
-		docxPart{"[Content_Types].xml", contentTypes(doc.lists > 0)},
-		docxPart{"_rels/.rels", []byte(rootRels)},
-		docxPart{"docProps/core.xml", coreProps(d.Title, modified)},
-		docxPart{"word/document.xml", doc.b.Bytes()},
-		docxPart{"word/_rels/document.xml.rels", documentRels(doc.lists > 0)},
-		docxPart{"word/styles.xml", []byte(stylesXML)},
-		docxPart{"word/settings.xml", []byte(settingsXML)},
-		docxPart{"word/fontTable.xml", []byte(fontTableXML)},
+		st.contentTypes[b2i(numbered)],
+		st.rootRels,
+		deflatePart("docProps/core.xml", coreProps(d.Title, modified), flate.BestSpeed),
+		deflatePart("word/document.xml", doc.b.Bytes(), flate.BestSpeed),
+		st.documentRels[b2i(numbered)],
+		st.styles,
+		st.settings,
+		st.fontTable,
 	)
-	if doc.lists > 0 {
-		parts = append(parts, docxPart{"word/numbering.xml", numbering(doc.lists)})
+	if numbered {
+		parts = append(parts, deflatePart("word/numbering.xml", numbering(doc.lists), flate.BestSpeed))
 	}
 
+	// The entries are written raw (already deflated, CRC and sizes known),
+	// so each local header carries its sizes and no data descriptor follows.
+	dosDate, dosTime := uint16(modified.Day()+int(modified.Month())<<5+(modified.Year()-1980)<<9),
+		uint16(modified.Second()/2+modified.Minute()<<5+modified.Hour()<<11)
+	var extTime [9]byte // Info-ZIP extended timestamp, as zip.Writer.CreateHeader writes it
+	binary.LittleEndian.PutUint16(extTime[0:], 0x5455)
+	binary.LittleEndian.PutUint16(extTime[2:], 5)
+	extTime[4] = 1 // modification time only
+	binary.LittleEndian.PutUint32(extTime[5:], uint32(modified.Unix()))
+
+	size := 1024
+	for _, p := range parts {
+		size += 2*len(p.name) + 120 + len(p.deflated)
+	}
 	var out bytes.Buffer
-	out.Grow(8192 + doc.b.Len()/3)
+	out.Grow(size)
 	zw := zip.NewWriter(&out)
 	for _, p := range parts {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: p.name, Method: zip.Deflate, Modified: modified})
+		fh := &zip.FileHeader{
+			Name:               p.name,
+			Method:             zip.Deflate,
+			Modified:           modified,
+			Extra:              extTime[:],
+			CRC32:              p.crc,
+			CompressedSize64:   uint64(len(p.deflated)),
+			UncompressedSize64: p.size,
+		}
+		fh.ModifiedDate, fh.ModifiedTime = dosDate, dosTime //nolint:staticcheck // CreateRaw writes only these
+		w, err := zw.CreateRaw(fh)
 		if err != nil {
 			return nil, err
 		}
-		if _, err := w.Write(p.data); err != nil {
+		if _, err := w.Write(p.deflated); err != nil {
 			return nil, err
 		}
 	}
@@ -60,12 +93,58 @@ func DOCX(d Doc, modified time.Time) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// docxPart is one zip entry, deflated.
 type docxPart struct {
-	name string
-	data []byte
+	name     string
+	deflated []byte
+	crc      uint32
+	size     uint64
 }
 
-var dosEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+var flatePools [flate.BestCompression + 1]sync.Pool
+
+func deflatePart(name string, data []byte, level int) docxPart {
+	var buf bytes.Buffer
+	buf.Grow(len(data)/3 + 64)
+	fw, _ := flatePools[level].Get().(*flate.Writer)
+	if fw == nil {
+		fw, _ = flate.NewWriter(&buf, level) // err only for a bad level
+	} else {
+		fw.Reset(&buf)
+	}
+	fw.Write(data) // writes to a bytes.Buffer cannot fail
+	fw.Close()
+	flatePools[level].Put(fw)
+	return docxPart{name: name, deflated: buf.Bytes(), crc: crc32.ChecksumIEEE(data), size: uint64(len(data))}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// docxStatic holds the parts that do not depend on the draft, deflated once.
+var docxStatic = sync.OnceValue(func() (st struct {
+	contentTypes, documentRels            [2]docxPart // without, with numbering.xml
+	rootRels, styles, settings, fontTable docxPart
+}) {
+	for i, numbered := range []bool{false, true} {
+		st.contentTypes[i] = deflatePart("[Content_Types].xml", contentTypes(numbered), flate.BestCompression)
+		st.documentRels[i] = deflatePart("word/_rels/document.xml.rels", documentRels(numbered), flate.BestCompression)
+	}
+	st.rootRels = deflatePart("_rels/.rels", []byte(rootRels), flate.BestCompression)
+	st.styles = deflatePart("word/styles.xml", []byte(stylesXML), flate.BestCompression)
+	st.settings = deflatePart("word/settings.xml", []byte(settingsXML), flate.BestCompression)
+	st.fontTable = deflatePart("word/fontTable.xml", []byte(fontTableXML), flate.BestCompression)
+	return st
+})
+
+var (
+	dosEpoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	dosEnd   = time.Date(2107, 12, 31, 23, 59, 58, 0, time.UTC)
+)
 
 // Page geometry in twips (1/1440 inch): A4 with 2.54 cm top and bottom and
 // 2.8 cm left and right margins.
@@ -175,6 +254,11 @@ func (w *docxWriter) bodyPara(text string) {
 // para writes one paragraph with the given paragraph and run properties.
 func (w *docxWriter) para(ppr, rpr, text string) {
 	w.s(`<w:p>`)
+	// A justified line that ends in a line break is stretched across the
+	// page: lay out broken paragraphs flush left unless aligned otherwise.
+	if strings.ContainsAny(text, "\n\r") && !strings.Contains(ppr, "<w:jc ") {
+		ppr += `<w:jc w:val="left"/>` // last in w:pPr's schema order of what we use
+	}
 	if ppr != "" {
 		w.s(`<w:pPr>` + ppr + `</w:pPr>`)
 	}
@@ -228,7 +312,7 @@ func (w *docxWriter) s(s string) { w.b.WriteString(s) }
 // Table text sizes, in half-points.
 const (
 	tableSize = 18 // 9 pt
-	hashSize  = 15 // 7.5 pt, monospace
+	hashSize  = 14 // 7 pt, monospace
 )
 
 // table writes a bordered grid whose first row is the bold, repeated header.
@@ -371,7 +455,8 @@ func columnWidths(t *Table, cols int) []int {
 }
 
 // cellWant estimates the width in twips of the widest line of a table cell:
-// a wide (CJK) character is one em, any other about half an em, and a hash
+// a wide (CJK) character is one em, any other 0.6 em (digits and capitals
+// are wider than half an em, and a reader may substitute a wider font), and a hash
 // is set small and monospaced and allowed to wrap onto two lines.
 func cellWant(text string, bold bool) int {
 	if isHash(text) {
@@ -379,8 +464,10 @@ func cellWant(text string, bold bool) int {
 		for line := range strings.Lines(text) {
 			longest = max(longest, utf8.RuneCountInString(strings.TrimRight(line, "\r\n")))
 		}
-		// 0.55 em per character at hashSize half-points, 20 twips a point.
-		return (longest + 1) / 2 * hashSize * 10 * 55 / 100
+		// Consolas is 0.55 em a character, its stand-ins (Courier New,
+		// Liberation or DejaVu Sans Mono) 0.6 em; hashSize is in half-points,
+		// 10 twips each.
+		return (longest + 1) / 2 * hashSize * 10 * 62 / 100
 	}
 	em := tableSize * 10
 	longest := 0
@@ -390,14 +477,14 @@ func cellWant(text string, bold bool) int {
 			switch {
 			case r == '\n' || r == '\r':
 			case isWide(r):
-				n += 2
+				n += 5 // fifths of an em
 			default:
-				n++
+				n += 3
 			}
 		}
 		longest = max(longest, n)
 	}
-	wt := longest * em / 2
+	wt := longest * em / 5
 	if bold {
 		wt = wt * 11 / 10
 	}
@@ -571,7 +658,7 @@ const stylesXML = xmlHeader + `<w:styles xmlns:w="` + nsW + `">` +
 	`<w:pPr><w:spacing w:line="240" w:lineRule="auto"/></w:pPr><w:rPr><w:sz w:val="12"/><w:szCs w:val="12"/></w:rPr></w:style>` +
 
 	`<w:style w:type="character" w:styleId="Hash"><w:name w:val="Hash"/><w:basedOn w:val="DefaultParagraphFont"/>` +
-	`<w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas" w:cs="Consolas"/><w:sz w:val="15"/><w:szCs w:val="15"/></w:rPr></w:style>` +
+	`<w:rPr><w:rFonts w:ascii="Consolas" w:hAnsi="Consolas" w:cs="Consolas"/><w:sz w:val="14"/><w:szCs w:val="14"/></w:rPr></w:style>` +
 
 	`<w:style w:type="table" w:styleId="TableGrid"><w:name w:val="Table Grid"/><w:basedOn w:val="TableNormal"/>` +
 	`<w:tblPr><w:tblBorders><w:top w:val="single" w:sz="4" w:space="0" w:color="auto"/><w:left w:val="single" w:sz="4" w:space="0" w:color="auto"/>` +
