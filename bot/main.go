@@ -109,7 +109,7 @@ type Main struct {
 
 // NewMain loads content and flows and wires the runner.
 func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
-	set, err := loadFlows(cfg, cfg.FlowsDir)
+	set, tpl, err := loadAll(cfg, cfg.FlowsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +140,6 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		return nil, err
 	}
 	m.Evidence = ev
-	tpl, err := draft.LoadTemplates(contentFS(cfg), set.Library)
-	if err != nil {
-		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
-	}
 	drafts := &draft.Service{Templates: tpl, Evidence: ev, Now: time.Now}
 	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{
 		Log:     log,
@@ -249,19 +245,30 @@ func contentFS(cfg config.Config) fs.FS {
 }
 
 func loadFlows(cfg config.Config, flowsDir string) (*flow.Set, error) {
+	set, _, err := loadAll(cfg, flowsDir)
+	return set, err
+}
+
+// loadAll loads the content (statutes, channels, draft templates) and the
+// flows, checked against each other.
+func loadAll(cfg config.Config, flowsDir string) (*flow.Set, *draft.Templates, error) {
 	lib, err := legal.Load(contentFS(cfg))
 	if err != nil {
-		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+		return nil, nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+	}
+	tpl, err := draft.LoadTemplates(contentFS(cfg), lib)
+	if err != nil {
+		return nil, nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
 	}
 	var flowsFS fs.FS = flows.FS
 	if flowsDir != "" {
 		flowsFS = os.DirFS(flowsDir)
 	}
-	set, err := flow.Load(flowsFS, lib)
+	set, err := flow.LoadWith(flowsFS, lib, tpl.Checks())
 	if err != nil {
-		return nil, inFolder(orDefault(flowsDir, "flows"), err)
+		return nil, nil, inFolder(orDefault(flowsDir, "flows"), err)
 	}
-	return set, nil
+	return set, tpl, nil
 }
 
 func orDefault(v, def string) string {

@@ -53,6 +53,18 @@ func (t *Templates) Kind(id string) (*Kind, bool) {
 	return nil, false
 }
 
+// Derived are the variables Build and Service fill in themselves.
+var Derived = []string{"today", "evidence_count", "first_date", "last_date", "conduct_sentence", "collector_phones", "lender_label", "regulator"}
+
+// Checks gives the flow checker every kind's variables without a default.
+func (t *Templates) Checks() flow.Checks {
+	vars := map[string][]string{}
+	for _, k := range t.Kinds {
+		vars[k.ID] = k.Vars()
+	}
+	return flow.Checks{DraftVars: vars, Derived: Derived}
+}
+
 // Vars lists every variable the template reads without a default, for the
 // flow validator (drafts must not be asked for with facts missing silently).
 func (k *Kind) Vars() []string {

@@ -20,6 +20,21 @@ var idRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // whole set against the content library, and returns it ready to run. All
 // problems come back at once as a diag.List inside the error.
 func Load(fsys fs.FS, lib *legal.Library) (*Set, error) {
+	return LoadWith(fsys, lib, Checks{})
+}
+
+// Checks are what the flows are checked against beyond the content library.
+type Checks struct {
+	// DraftVars lists, per draft kind, the variables its template reads
+	// without a default; a step `action: draft` must name a known kind and
+	// have them assigned on every path. Nil: drafts are not checked.
+	DraftVars map[string][]string
+	// Derived are variables the runner fills in itself (e.g. today).
+	Derived []string
+}
+
+// LoadWith is Load with extra checks.
+func LoadWith(fsys fs.FS, lib *legal.Library, checks Checks) (*Set, error) {
 	names, err := fs.Glob(fsys, "*.yaml")
 	if err != nil {
 		return nil, fmt.Errorf("flow: list flow files: %w", err)
@@ -45,7 +60,7 @@ func Load(fsys fs.FS, lib *legal.Library) (*Set, error) {
 		}
 		set.Flows[f.ID] = f
 	}
-	validate(set, &probs)
+	validate(set, checks, &probs)
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("flow: %d problem(s) in the flows:\n%w", len(probs), err)
 	}

@@ -3,6 +3,9 @@ package flow_test
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
+
+	"github.com/anning-bot/anning/bot/flow"
 )
 
 // Each broken flow must be refused with the problem at its file:line:col.
@@ -201,5 +204,56 @@ steps:
 `)
 	if got := len(set.Flows); got != 4 {
 		t.Fatalf("want 4 flows, got %d", got)
+	}
+}
+
+// A draft step must name a known kind, and the facts its template needs
+// without a default must be collected on every path to it.
+func TestDraftStepsAreChecked(t *testing.T) {
+	fsys := map[string]string{"demo.yaml": `flow: demo
+title: 演示
+steps:
+  a:
+    say: 选
+    choices:
+      - label: 填名字
+        goto: name
+      - label: 直接生成
+        goto: make
+  name:
+    say: 叫什么？
+    ask: {var: name}
+    next: make
+  make:
+    action: draft
+    with: {kind: police-report}
+    say: 草稿如下
+    next: other
+  other:
+    action: draft
+    with: {kind: polce-report}
+    say: 另一份
+    end: true
+`}
+	files := fstest.MapFS{}
+	for name, src := range fixedFlows {
+		files[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	for name, src := range fsys {
+		files[name] = &fstest.MapFile{Data: []byte(src)}
+	}
+	checks := flow.Checks{DraftVars: map[string][]string{"police-report": {"name", "today"}}, Derived: []string{"today"}}
+	_, err := flow.LoadWith(files, library(t), checks)
+	if err == nil || !strings.Contains(err.Error(), `demo.yaml:20:3: unknown draft kind "polce-report" (hint: did you mean "police-report"?)`) {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	files["demo.yaml"] = &fstest.MapFile{Data: []byte(strings.Replace(fsys["demo.yaml"], "polce-report", "police-report", 1))}
+	_, err = flow.LoadWith(files, library(t), checks)
+	want := `demo.yaml:15:3: variable "name" used in the draft police-report of step "make" is not assigned on every path to it`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("problems lack %q:\n%v", want, err)
+	}
+	if strings.Contains(err.Error(), `"today"`) {
+		t.Error("a derived variable was required")
 	}
 }

@@ -18,7 +18,7 @@ func (n node) String() string { return n.flow + "." + n.step }
 // channels exist and are current, every step is reachable, no step loops
 // without waiting, every path reaches an end or the menu, and every variable
 // a template or comparison reads is assigned on every path to it.
-func validate(set *Set, probs *diag.List) {
+func validate(set *Set, checks Checks, probs *diag.List) {
 	main, ok := set.Flows[MainFlow]
 	switch {
 	case !ok:
@@ -39,12 +39,17 @@ func validate(set *Set, probs *diag.List) {
 		}
 		for _, sid := range f.StepOrder {
 			checkStep(set, f, f.Steps[sid], probs)
+			if s := f.Steps[sid]; s.Action == ActionDraft && checks.DraftVars != nil {
+				if _, ok := checks.DraftVars[s.With["kind"]]; !ok {
+					probs.Add(s.Pos, suggestOr(s.With["kind"], sortedKeys(checks.DraftVars), "name a draft of content/drafts.yaml"), "unknown draft kind %q", s.With["kind"])
+				}
+			}
 		}
 	}
 	if len(*probs) > 0 {
 		return // the graph checks need resolved targets
 	}
-	checkGraph(set, probs)
+	checkGraph(set, checks, probs)
 }
 
 func checkStep(set *Set, f *Flow, s *Step, probs *diag.List) {
@@ -197,7 +202,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // checkGraph runs the whole-graph checks over every step of every flow.
-func checkGraph(set *Set, probs *diag.List) {
+func checkGraph(set *Set, checks Checks, probs *diag.List) {
 	steps := map[node]*Step{}
 	var order []node
 	for _, fid := range sortedKeys(set.Flows) {
@@ -270,7 +275,7 @@ func checkGraph(set *Set, probs *diag.List) {
 		}
 	}
 
-	checkAssigned(set, order, steps, out, entries, probs)
+	checkAssigned(set, checks, order, steps, out, entries, probs)
 }
 
 // checkAutoLoops finds cycles made only of steps that move on without waiting
@@ -321,7 +326,7 @@ func checkAutoLoops(order []node, steps map[node]*Step, out map[node][]edge, pro
 // checkAssigned is a must-be-assigned data-flow analysis: a variable read by a
 // template (without default) or compared in a condition must be assigned on
 // every path from any entry to the step that reads it.
-func checkAssigned(set *Set, order []node, steps map[node]*Step, out map[node][]edge, entries []node, probs *diag.List) {
+func checkAssigned(set *Set, checks Checks, order []node, steps map[node]*Step, out map[node][]edge, entries []node, probs *diag.List) {
 	universe := map[string]bool{}
 	for _, n := range order {
 		for _, e := range out[n] {
@@ -329,6 +334,9 @@ func checkAssigned(set *Set, order []node, steps map[node]*Step, out map[node][]
 				universe[v] = true
 			}
 		}
+	}
+	for _, v := range checks.Derived {
+		universe[v] = true
 	}
 	isEntry := map[node]bool{}
 	for _, n := range entries {
@@ -377,6 +385,14 @@ func checkAssigned(set *Set, order []node, steps map[node]*Step, out map[node][]
 		for _, t := range s.Say {
 			for _, v := range t.Vars() {
 				need(v, "the text")
+			}
+		}
+		for _, v := range checks.Derived {
+			have[v] = true
+		}
+		if s.Action == ActionDraft {
+			for _, v := range checks.DraftVars[s.With["kind"]] {
+				need(v, "the draft "+s.With["kind"])
 			}
 		}
 		for _, r := range s.Branch {
