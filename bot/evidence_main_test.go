@@ -113,11 +113,82 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		t.Errorf("manifest: %+v", manifest.Items)
 	}
 
+	// Every draft kind, from the fixture evidence and the person's answers:
+	// text and a Word file with the facts, the statutes and the hashes.
+	say := func(text string) {
+		n := len(fake.Sent(42))
+		fake.PushText(42, text)
+		fake.WaitSent(t, 42, n+1)
+	}
+	for _, in := range []string{"/start borrower", "1", "1", "1", "4", "有错，我来更正", "13812345678", "闪电贷", "/draft"} {
+		say(in)
+	}
+	kinds := map[string][]string{
+		"停止催收骚扰告知函": {"闪电贷及其委托的催收人员", "13812345678"},
+		"向借款平台投诉":   {"13812345678", "2024年3月15日", "联系第三人", hashes[names[0]]},
+		"民事起诉状":     {"原告", "第一千一百八十三条", hashes[names[1]]},
+		"亲友告知声明":    {"不是借款人"},
+	}
+	var policeDOCX []byte
+	for _, label := range []string{"停止催收骚扰告知函", "向借款平台投诉", "民事起诉状", "亲友告知声明", "报案材料（公安机关）"} {
+		before := len(fake.Sent(42))
+		fake.PushText(42, label)
+		if label == "报案材料（公安机关）" {
+			fake.WaitSent(t, 42, before+1)
+			before = len(fake.Sent(42))
+			fake.PushText(42, "不是，或者不清楚")
+		}
+		var text strings.Builder
+		var doc fakebot.Sent
+		deadline := time.Now().Add(20 * time.Second)
+		for doc.DocumentName == "" && time.Now().Before(deadline) {
+			for _, m := range fake.Sent(42)[before:] {
+				text.Reset()
+				if m.DocumentName != "" {
+					doc = m
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if !strings.HasSuffix(doc.DocumentName, ".docx") {
+			t.Fatalf("%s: no Word file", label)
+		}
+		for _, m := range fake.Sent(42)[before:] {
+			text.WriteString(m.Text + "\n")
+		}
+		body := docxText(t, doc.Document)
+		for _, want := range kinds[label] {
+			if !strings.Contains(text.String(), want) || !strings.Contains(body, want) {
+				t.Errorf("%s: text or Word file lacks %q", label, want)
+			}
+		}
+		if label == "报案材料（公安机关）" {
+			policeDOCX = doc.Document
+			if strings.Contains(text.String(), "第二百九十三条之一") {
+				t.Error("刑法第二百九十三条之一 cited without an illegal debt")
+			}
+		}
+		fake.PushText(42, "生成其他文书")
+		fake.WaitSent(t, 42, len(fake.Sent(42))+1)
+	}
+	// A real reader finds the facts, the statute text and the hashes.
+	if soffice, err := exec.LookPath("soffice"); err == nil {
+		read := readWithLibreOffice(t, soffice, policeDOCX)
+		for _, want := range []string{"13812345678", "闪电贷", "多次发送淫秽、侮辱、恐吓等信息", hashes[names[2]], "2024年3月15日"} {
+			if !strings.Contains(read, want) {
+				t.Errorf("LibreOffice did not read %q in the police report:\n%s", want, read)
+			}
+		}
+	} else if os.Getenv("CI") != "" {
+		t.Fatal("soffice missing: CI must read the drafts with LibreOffice")
+	}
+
 	// /delete erases the files and the ledger too.
+	n := len(fake.Sent(42))
 	fake.PushText(42, "/delete")
-	fake.WaitSent(t, 42, 9)
+	fake.WaitSent(t, 42, n+1)
 	fake.PushText(42, "确认删除")
-	erased := fake.WaitSent(t, 42, 10)[9].Text
+	erased := fake.WaitSent(t, 42, n+2)[n+1].Text
 	if !strings.Contains(erased, "共删除 5 项数据") { // 3 files, the ledger, the session
 		t.Errorf("erase: %q", erased)
 	}
@@ -132,10 +203,26 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		t.Errorf("files left after /delete: %v", left)
 	}
 	fake.PushText(42, "/evidence")
-	if got := fake.WaitSent(t, 42, 11)[10].Text; !strings.Contains(got, "还没有保存证据") {
+	if got := fake.WaitSent(t, 42, n+3)[n+2].Text; !strings.Contains(got, "还没有保存证据") {
 		t.Errorf("ledger after /delete: %q", got)
 	}
-	_ = time.Second
+}
+
+// readWithLibreOffice converts a DOCX to plain text with LibreOffice headless.
+func readWithLibreOffice(t *testing.T, soffice string, docx []byte) string {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "draft.docx")
+	if err := os.WriteFile(in, docx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, soffice, "--headless", "--norestore", "-env:UserInstallation=file://"+filepath.Join(dir, "profile"),
+		"--convert-to", "txt:Text (encoded):UTF8", "--outdir", dir, in)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("soffice: %v: %s", err, out)
+	}
+	return string(mustRead(t, filepath.Join(dir, "draft.txt")))
 }
 
 // The console path works without Telegram: /file PATH submits evidence.
@@ -157,7 +244,7 @@ func TestConsoleFileEvidence(t *testing.T) {
 func TestConsoleDraft(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n1\n", nil)
+	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n", nil)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -170,21 +257,33 @@ func TestConsoleDraft(t *testing.T) {
 	if len(docs) != 1 {
 		t.Fatalf("docx files: %v", docs)
 	}
-	data, _ := os.ReadFile(docs[0])
+	if body := docxText(t, mustRead(t, docs[0])); !strings.Contains(body, "13812345678") || !strings.Contains(body, "闪电贷") {
+		t.Error("the Word file lacks the person's facts")
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// docxText returns word/document.xml of a DOCX.
+func docxText(t *testing.T, data []byte) string {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := false
 	for _, f := range zr.File {
 		if f.Name == "word/document.xml" {
 			r, _ := f.Open()
 			body, _ := io.ReadAll(r)
 			r.Close()
-			found = strings.Contains(string(body), "13812345678") && strings.Contains(string(body), "闪电贷")
+			return string(body)
 		}
 	}
-	if !found {
-		t.Error("the Word file lacks the person's facts")
-	}
+	t.Fatal("no word/document.xml")
+	return ""
 }

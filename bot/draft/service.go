@@ -38,6 +38,7 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 	for k, v := range st.Vars {
 		c.Vars[k] = v
 	}
+	deriveAnswers(c.Vars)
 	if s.Evidence != nil {
 		sum, err := s.Evidence.Summary(ctx, user)
 		if err != nil {
@@ -83,6 +84,16 @@ func derive(vars map[string]string, sum EvidenceSummary) {
 		set("platform", sum.Platforms[0])
 	}
 	set("collector_phones", vars["collector_phone"])
+}
+
+// deriveAnswers turns the person's own answers into the words the
+// templates use; their answers win over what evidence suggests.
+func deriveAnswers(vars map[string]string) {
+	for from, to := range map[string]string{"first_contact": "first_date", "loan_date": "loan_date", "overdue_date": "overdue_date"} {
+		if d := chineseDate(vars[from]); d != "" {
+			vars[to] = d
+		}
+	}
 }
 
 func deriveLender(vars map[string]string) {
