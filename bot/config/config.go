@@ -91,7 +91,12 @@ func Load(getenv Getenv) (Config, error) {
 	if c.DataRetention, err = duration(getenv, "DATA_RETENTION", 4320*time.Hour); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), "info"))); err != nil {
+	// In the terminal chat, info lines would mix with the dialogue: warn.
+	defLevel := "info"
+	if c.TelegramToken == "" {
+		defLevel = "warn"
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), defLevel))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error: %w", err))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {

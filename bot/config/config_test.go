@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,8 +20,11 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.UsesRedis() || c.RedisPrefix != "anning" || c.SessionTTL != 720*time.Hour || c.LogFormat != "text" {
+	if c.UsesRedis() || c.RedisPrefix != "anning" || c.SessionTTL != 720*time.Hour || c.LogFormat != "text" || c.LogLevel != slog.LevelWarn {
 		t.Errorf("defaults: %+v", c)
+	}
+	if c, _ := load(map[string]string{"TELEGRAM_BOT_TOKEN": "1:x"}); c.LogLevel != slog.LevelInfo {
+		t.Errorf("on Telegram the default level is info, got %v", c.LogLevel)
 	}
 }
 
