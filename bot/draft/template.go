@@ -41,6 +41,7 @@ type Section struct {
 	List     []*flow.Template
 	Cite     []string
 	Evidence bool
+	Max      int // characters the text may take (web forms); 0: no limit
 }
 
 // Kind returns the template with the id.
@@ -161,7 +162,7 @@ func parseKind(file string, n *yaml.Node, lib *legal.Library, probs *diag.List) 
 	}
 	for i := range raw.Sections {
 		sn := &raw.Sections[i]
-		probs.CheckKeys(file, sn, "a section", "if", "heading", "text", "list", "cite", "evidence")
+		probs.CheckKeys(file, sn, "a section", "if", "heading", "text", "list", "cite", "evidence", "max")
 		var rs struct {
 			If       string   `yaml:"if"`
 			Heading  string   `yaml:"heading"`
@@ -169,12 +170,13 @@ func parseKind(file string, n *yaml.Node, lib *legal.Library, probs *diag.List) 
 			List     []string `yaml:"list"`
 			Cite     []string `yaml:"cite"`
 			Evidence bool     `yaml:"evidence"`
+			Max      int      `yaml:"max"`
 		}
 		if err := sn.Decode(&rs); err != nil {
 			probs.AddYAMLError(file, err)
 			continue
 		}
-		s := Section{Heading: rs.Heading, Cite: rs.Cite, Evidence: rs.Evidence}
+		s := Section{Heading: rs.Heading, Cite: rs.Cite, Evidence: rs.Evidence, Max: rs.Max}
 		if rs.If != "" {
 			c, err := flow.ParseCond(rs.If)
 			if err != nil {
@@ -245,7 +247,7 @@ func (t *Templates) Build(id string, c Case) (Doc, error) {
 		if s.Heading != "" {
 			d.Blocks = append(d.Blocks, Block{Kind: Heading, Text: s.Heading})
 		}
-		if text := render(s.Text, vars); text != "" {
+		if text := limit(render(s.Text, vars), s.Max); text != "" {
 			d.Blocks = append(d.Blocks, Block{Kind: Paragraph, Text: text})
 		}
 		if len(s.List) > 0 {
@@ -271,6 +273,15 @@ func (t *Templates) Build(id string, c Case) (Doc, error) {
 		d.Blocks = append(d.Blocks, sig)
 	}
 	return d, nil
+}
+
+// limit cuts text to max characters, ending with "…" when cut.
+func limit(text string, max int) string {
+	r := []rune(text)
+	if max <= 0 || len(r) <= max {
+		return text
+	}
+	return string(r[:max-1]) + "…"
 }
 
 func render(t *flow.Template, vars map[string]string) string {

@@ -129,3 +129,28 @@ func TestQuotesAreVerbatim(t *testing.T) {
 		}
 	}
 }
+
+// The Heimao form fields stay within their (conservative) lengths whatever
+// the person typed.
+func TestHeimaoFieldsStayWithinLimits(t *testing.T) {
+	tpl := templates(t)
+	long := strings.Repeat("很长", 400)
+	d, err := tpl.Build("heimao", draft.Case{Vars: map[string]string{"platform": long, "frequency": long}, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limits := map[string]int{"投诉标题（不超过 20 字）": 20, "投诉内容（不超过 500 字）": 500, "投诉要求（不超过 50 字）": 50}
+	checked := 0
+	for i, b := range d.Blocks {
+		if max, ok := limits[b.Text]; ok && b.Kind == draft.Heading {
+			body := d.Blocks[i+1].Text
+			if n := len([]rune(body)); n > max || !strings.HasPrefix(body, "很长") && max != 50 {
+				t.Errorf("%s: %d characters", b.Text, n)
+			}
+			checked++
+		}
+	}
+	if checked != 3 {
+		t.Fatalf("checked %d fields", checked)
+	}
+}
