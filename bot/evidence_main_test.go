@@ -120,23 +120,31 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		fake.PushText(42, text)
 		fake.WaitSent(t, 42, n+1)
 	}
-	for _, in := range []string{"/start borrower", "1", "1", "1", "4", "有错，我来更正", "13812345678", "闪电贷", "/draft"} {
+	// The person confirms the numbers read from the evidence ("对的") and
+	// names the platform; the drafts take the collectors' numbers from the
+	// evidence, never the relative's number a collector quoted (15900001111).
+	for _, in := range []string{"/start borrower", "1", "1", "1", "4", "对的", "闪电贷", "/draft"} {
 		say(in)
 	}
+	collectors := []string{"13812345678", "021-61234567", "17712345678"}
 	kinds := map[string][]string{
-		"停止催收骚扰告知函": {"闪电贷及其委托的催收人员", "13812345678"},
-		"向借款平台投诉":   {"13812345678", "2024年3月15日", "联系第三人", hashes[names[0]]},
-		"民事起诉状":     {"原告", "第一千一百八十三条", hashes[names[1]]},
-		"亲友告知声明":    {"不是借款人"},
+		"停止催收骚扰告知函":  append([]string{"闪电贷及其委托的催收人员"}, collectors...),
+		"向借款平台投诉":    {"13812345678", "2024年3月15日", "联系第三人", hashes[names[0]]},
+		"向金融监管部门投诉":  {"金融消费投诉", "021-61234567", "第六十五条", hashes[names[1]]},
+		"民事起诉状":      {"原告", "第一千一百八十三条", hashes[names[1]]},
+		"亲友告知声明":     {"不是借款人"},
+		"黑猫投诉（公开曝光）": {"闪电贷催收骚扰", "13812345678"},
+		"报案材料（公安机关）": {"13812345678", "第五十条", hashes[names[2]]},
 	}
 	var policeDOCX []byte
-	for _, label := range []string{"停止催收骚扰告知函", "向借款平台投诉", "民事起诉状", "亲友告知声明", "报案材料（公安机关）"} {
+	for _, label := range []string{"停止催收骚扰告知函", "向借款平台投诉", "向金融监管部门投诉", "民事起诉状", "亲友告知声明", "黑猫投诉（公开曝光）", "报案材料（公安机关）"} {
 		before := len(fake.Sent(42))
 		fake.PushText(42, label)
-		if label == "报案材料（公安机关）" {
+		if label == "报案材料（公安机关）" || label == "向金融监管部门投诉" {
 			fake.WaitSent(t, 42, before+1)
 			before = len(fake.Sent(42))
-			fake.PushText(42, "不是，或者不清楚")
+			answer := map[string]string{"报案材料（公安机关）": "不是，或者不清楚", "向金融监管部门投诉": "网络小额贷款公司"}[label]
+			fake.PushText(42, answer)
 		}
 		var text strings.Builder
 		var doc fakebot.Sent
@@ -157,6 +165,9 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 			text.WriteString(m.Text + "\n")
 		}
 		body := docxText(t, doc.Document)
+		if strings.Contains(text.String(), "15900001111") || strings.Contains(body, "15900001111") {
+			t.Errorf("%s: a relative's number went into the draft", label)
+		}
 		for _, want := range kinds[label] {
 			if !strings.Contains(text.String(), want) || !strings.Contains(body, want) {
 				t.Errorf("%s: text or Word file lacks %q", label, want)
@@ -174,7 +185,7 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	// A real reader finds the facts, the statute text and the hashes.
 	if soffice, err := exec.LookPath("soffice"); err == nil {
 		read := readWithLibreOffice(t, soffice, policeDOCX)
-		for _, want := range []string{"13812345678", "闪电贷", "多次发送淫秽、侮辱、恐吓等信息", hashes[names[2]], "2024年3月15日"} {
+		for _, want := range []string{"13812345678", "17712345678", "闪电贷", "多次发送淫秽、侮辱、恐吓等信息", hashes[names[2]], "2024年3月15日"} {
 			if !strings.Contains(read, want) {
 				t.Errorf("LibreOffice did not read %q in the police report:\n%s", want, read)
 			}

@@ -13,6 +13,7 @@ import (
 // EvidenceSummary is what the evidence ledger contributes to a draft.
 type EvidenceSummary struct {
 	Rows      []EvidenceRow
+	Phones    []string // numbers read from the evidence, without those shown as a relative's
 	Dates     []string // "2024-03-15 09:21" or "2024-03-15", as read from the evidence
 	Conduct   []string // plain Chinese labels
 	Platforms []string
@@ -84,6 +85,9 @@ func derive(vars map[string]string, sum EvidenceSummary) {
 		set("platform", sum.Platforms[0])
 	}
 	set("collector_phones", vars["collector_phone"])
+	if vars["facts_confirmed"] == "yes" && len(sum.Phones) > 0 {
+		set("collector_phones", strings.Join(sum.Phones, "、"))
+	}
 }
 
 // deriveAnswers turns the person's own answers into the words the

@@ -519,9 +519,20 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 		}
 		if it.Facts != nil {
 			var labels []string
+			relatives := ""
 			for _, c := range it.Facts.Conduct {
 				labels = append(labels, c.Label)
 				add(&sum.Conduct, c.Label)
+				if c.ID == "relatives-info" {
+					relatives += c.Evidence
+				}
+			}
+			for _, p := range it.Facts.Phones {
+				// A number shown as a relative's ("你老婆的电话…") is not the
+				// collector's: it must never go into a complaint.
+				if !strings.Contains(relatives, p.Number) {
+					add(&sum.Phones, p.Number)
+				}
 			}
 			row.Note = strings.Join(labels, "、")
 			for _, d := range it.Facts.Dates {
