@@ -28,6 +28,7 @@ import (
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/bot/ops"
 	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/bot/telegram"
 	"github.com/anning-bot/anning/content"
@@ -194,6 +195,20 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 		<-swept
 		m.Evidence.Wait() // let OCR in progress finish and report
 	}()
+	checks := map[string]ops.Check{}
+	if rs, ok := m.Store.(*session.Redis); ok {
+		checks["redis"] = rs.Ping
+	}
+	startOps := func() {
+		if m.Config.HTTPAddr == "" {
+			return
+		}
+		go func() {
+			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks)); err != nil {
+				m.Log.Error("ops server stopped", "err", err)
+			}
+		}()
+	}
 	if m.Config.TelegramToken != "" {
 		bot, err := telegram.New(telegram.Config{
 			Token:         m.Config.TelegramToken,
@@ -212,10 +227,13 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			return err
 		}
 		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
+		checks["telegram"] = bot.Ping
+		startOps()
 		return bot.Run(ctx)
 	}
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log}
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
+	startOps()
 	return c.Run(ctx, m.Runner)
 }
 

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +57,54 @@ func TestRunOnTelegramAndStopGracefully(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "telegram bot connected") {
 		t.Errorf("no start-up log line:\n%s", logs.String())
+	}
+}
+
+// HTTP_ADDR serves /healthz and /readyz, which checks Redis and the Bot API.
+func TestOpsEndpoints(t *testing.T) {
+	const token = "778:OPS-test"
+	fake := fakebot.New(t, token)
+	srv := redistest.Open(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
+		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "EVIDENCE_DIR": t.TempDir(), "HTTP_ADDR": addr,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out, logs bytes.Buffer
+	go func() {
+		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
+	}()
+	defer func() { cancel(); <-done }()
+	get := func(path string) (int, string) {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			resp, err := http.Get("http://" + addr + path)
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(body)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v", path, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if code, _ := get("/healthz"); code != 200 {
+		t.Errorf("healthz %d", code)
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Errorf("readyz %d %q", code, body)
+	}
+	fake.FailNext("getMe", 5, 502, 0)
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "telegram") {
+		t.Errorf("readyz with the Bot API down: %d %q", code, body)
 	}
 }

@@ -29,6 +29,7 @@ type Config struct {
 	FlowsDir             string  // "" = embedded flows
 	ContentDir           string  // "" = embedded content
 	SessionTTL           time.Duration
+	HTTPAddr             string        // ops server (/healthz, /readyz); "" = off
 	EvidenceDir          string        // where evidence files are kept
 	DataRetention        time.Duration // evidence of people idle longer than this is removed
 
@@ -52,6 +53,7 @@ func Load(getenv Getenv) (Config, error) {
 		ContentDir:  getenv("CONTENT_DIR"),
 		LogFormat:   orDefault(getenv("LOG_FORMAT"), "text"),
 		EvidenceDir: orDefault(getenv("EVIDENCE_DIR"), "./data/evidence"),
+		HTTPAddr:    getenv("HTTP_ADDR"),
 
 		TelegramAPIEndpoint:  orDefault(getenv("TELEGRAM_API_ENDPOINT"), "https://api.telegram.org/bot%s/%s"),
 		TelegramFileEndpoint: orDefault(getenv("TELEGRAM_FILE_ENDPOINT"), "https://api.telegram.org/file/bot%s/%s"),
@@ -98,6 +100,11 @@ func Load(getenv Getenv) (Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), defLevel))); err != nil {
 		errs = append(errs, fmt.Errorf("LOG_LEVEL: want debug, info, warn or error: %w", err))
+	}
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("HTTP_ADDR: %q is not host:port (e.g. :9090)", c.HTTPAddr))
+		}
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT: want text or json, got %q", c.LogFormat))

@@ -131,6 +131,12 @@ func New(cfg Config, h Handler) (*Bot, error) {
 	return &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}, nil
 }
 
+// Ping checks that the Bot API answers (getMe), for readiness probes.
+func (b *Bot) Ping(ctx context.Context) error {
+	_, err := b.c.send(ctx, "getMe", nil, nil, b.cfg.CallTimeout)
+	return err
+}
+
 // Ready is closed once the bot is taking updates.
 func (b *Bot) Ready() <-chan struct{} { return b.ready }
 
