@@ -142,7 +142,8 @@ func aloneOnLine(s string, start, end int) bool {
 }
 
 // dateValue formats a date and optional time; year 0 means "take it from
-// ref", choosing the year that puts the date within half a year of ref.
+// ref": evidence shows the past, so it is the latest such date not after ref
+// (a day of slack for time zones). A year is never put in the future.
 func dateValue(year, month, day int, period, hh, mm string, ref time.Time) (string, bool) {
 	if year == 0 {
 		if ref.IsZero() {
@@ -151,11 +152,8 @@ func dateValue(year, month, day int, period, hh, mm string, ref time.Time) (stri
 		year = ref.Year()
 		d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
 		r := time.Date(ref.Year(), ref.Month(), ref.Day(), 0, 0, 0, 0, time.UTC)
-		switch {
-		case d.Sub(r) > 183*24*time.Hour:
+		if d.After(r.AddDate(0, 0, 1)) {
 			year--
-		case r.Sub(d) > 183*24*time.Hour:
-			year++
 		}
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 {
