@@ -155,7 +155,7 @@ func newEvidence(cfg config.Config, ledger session.Store, log *slog.Logger) (*ev
 	if err != nil {
 		return nil, err
 	}
-	ocr := evidence.NewOCR(max(runtime.NumCPU()/2, 1), time.Minute)
+	ocr := evidence.NewOCR(max(runtime.GOMAXPROCS(0)/2, 1), time.Minute) // GOMAXPROCS follows a container's CPU limit
 	if !ocr.Available() {
 		log.Warn("tesseract not found: evidence is kept without OCR (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
 	}
