@@ -49,6 +49,7 @@ const usage = `usage:
   bot               run the bot (a terminal chat unless TELEGRAM_BOT_TOKEN is set)
   bot lint [DIR]    check the flows in DIR (default: FLOWS_DIR or the built-in flows)
   bot graph [FLOW]  print a Mermaid flowchart of a flow (default: main)
+  bot config        print the settings in effect, secrets hidden
 `
 
 // run is main without the process: tests call it.
@@ -77,6 +78,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			name = args[1]
 		}
 		return graph(cfg, name, stdout, stderr)
+	case "config":
+		for _, line := range cfg.Redacted() {
+			fmt.Fprintln(stdout, line)
+		}
+		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

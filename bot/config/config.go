@@ -225,3 +225,42 @@ func duration(getenv Getenv, name string, def time.Duration) (time.Duration, err
 	}
 	return d, nil
 }
+
+// Redacted lists every setting as NAME=value for `bot config`, with secrets
+// and passwords replaced, so it can be pasted into a support request.
+func (c Config) Redacted() []string {
+	secret := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return "(set, hidden)"
+	}
+	redisURL := c.RedisURL
+	if u, err := url.Parse(redisURL); err == nil && u.User != nil {
+		u.User = url.User(u.User.Username())
+		redisURL = u.String() + " (password hidden)"
+	}
+	return []string{
+		"TELEGRAM_BOT_TOKEN=" + secret(c.TelegramToken),
+		"TELEGRAM_API_ENDPOINT=" + c.TelegramAPIEndpoint,
+		"TELEGRAM_FILE_ENDPOINT=" + c.TelegramFileEndpoint,
+		"WEBHOOK_URL=" + c.WebhookURL,
+		"WEBHOOK_SECRET=" + secret(c.WebhookSecret),
+		"WEBHOOK_ADDR=" + c.WebhookAddr,
+		fmt.Sprintf("TELEGRAM_GLOBAL_RATE=%g", c.TelegramGlobalRate),
+		fmt.Sprintf("TELEGRAM_CHAT_RATE=%g", c.TelegramChatRate),
+		"REDIS_URL=" + redisURL,
+		"REDIS_ADDRS=" + strings.Join(c.RedisAddrs, ","),
+		"REDIS_SENTINEL_MASTER=" + c.RedisSentinelMaster,
+		"REDIS_PASSWORD=" + secret(c.RedisPassword),
+		"REDIS_PREFIX=" + c.RedisPrefix,
+		"SESSION_TTL=" + c.SessionTTL.String(),
+		"EVIDENCE_DIR=" + c.EvidenceDir,
+		"DATA_RETENTION=" + c.DataRetention.String(),
+		"HTTP_ADDR=" + c.HTTPAddr,
+		"FLOWS_DIR=" + c.FlowsDir,
+		"CONTENT_DIR=" + c.ContentDir,
+		"LOG_LEVEL=" + c.LogLevel.String(),
+		"LOG_FORMAT=" + c.LogFormat,
+	}
+}

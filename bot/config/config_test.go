@@ -69,3 +69,22 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 		t.Errorf("sentinel without addrs: %v", err)
 	}
 }
+
+func TestRedactedDumpHidesSecrets(t *testing.T) {
+	c, err := load(map[string]string{"TELEGRAM_BOT_TOKEN": "123:TOPSECRET", "REDIS_URL": "redis://user:hunter2@redis:6379/0",
+		"WEBHOOK_URL": "https://x.example/hook", "WEBHOOK_SECRET": "webhook-secret-value-123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := strings.Join(c.Redacted(), "\n")
+	for _, secret := range []string{"TOPSECRET", "hunter2", "webhook-secret-value-123"} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("dump shows %q:\n%s", secret, dump)
+		}
+	}
+	for _, want := range []string{"TELEGRAM_BOT_TOKEN=(set, hidden)", "redis://user@redis:6379/0", "WEBHOOK_URL=https://x.example/hook", "SESSION_TTL=720h0m0s"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("dump lacks %q:\n%s", want, dump)
+		}
+	}
+}
