@@ -159,19 +159,9 @@ func readableList(l Ledger, now time.Time) string {
 			fmt.Fprintf(&b, "   说明：%s\r\n", it.Caption)
 		}
 		if it.Facts != nil {
-			var phones, conduct []string
-			for _, p := range it.Facts.Phones {
-				phones = append(phones, p.Number)
-			}
-			for _, c := range it.Facts.Conduct {
-				conduct = append(conduct, c.Label)
-			}
-			for _, row := range []struct {
-				label string
-				vs    []string
-			}{{"电话", phones}, {"平台", it.Facts.Platforms}, {"日期", it.Facts.Dates}, {"金额", it.Facts.Amounts}, {"可能涉及", conduct}} {
-				if len(row.vs) > 0 {
-					fmt.Fprintf(&b, "   %s：%s\r\n", row.label, strings.Join(row.vs, "、"))
+			for _, row := range factRows(it.Facts) {
+				if len(row.values) > 0 {
+					fmt.Fprintf(&b, "   %s：%s\r\n", row.label, strings.Join(row.values, "、"))
 				}
 			}
 		}

@@ -295,27 +295,19 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 func summary(n int, f *facts.Facts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "第 %d 份证据里找到的信息：", n)
-	if f == nil || (len(f.Phones) == 0 && len(f.Platforms) == 0 && len(f.Dates) == 0 && len(f.Amounts) == 0 && len(f.Conduct) == 0) {
+	found := false
+	if f != nil {
+		for _, row := range factRows(f) {
+			if len(row.values) > 0 {
+				b.WriteString("\n" + row.label + "：" + strings.Join(row.values, "、"))
+				found = true
+			}
+		}
+	}
+	if !found {
 		b.WriteString("\n没有找到电话、平台或日期。")
 		return b.String()
 	}
-	line := func(label string, vs []string) {
-		if len(vs) > 0 {
-			b.WriteString("\n" + label + "：" + strings.Join(vs, "、"))
-		}
-	}
-	var phones, conduct []string
-	for _, p := range f.Phones {
-		phones = append(phones, p.Number)
-	}
-	for _, c := range f.Conduct {
-		conduct = append(conduct, c.Label)
-	}
-	line("电话", phones)
-	line("平台", f.Platforms)
-	line("日期", f.Dates)
-	line("金额", f.Amounts)
-	line("可能涉及", conduct)
 	b.WriteString("\n" + msgCheck)
 	return b.String()
 }
@@ -347,15 +339,9 @@ func (s *Service) facts(ctx context.Context, user string) ([]flow.Reply, error) 
 	if err != nil {
 		return notice(msgSaveFailed), err
 	}
-	seen := map[string]bool{}
 	var phones, platforms, conduct []string
 	pending := 0
-	add := func(list *[]string, v string) {
-		if !seen[v] {
-			seen[v] = true
-			*list = append(*list, v)
-		}
-	}
+	add := collector{}.add
 	for _, it := range l.Items {
 		if it.OCR == OCRPending {
 			pending++
@@ -505,13 +491,7 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 		return draft.EvidenceSummary{}, err
 	}
 	var sum draft.EvidenceSummary
-	seen := map[string]bool{}
-	add := func(list *[]string, v string) {
-		if !seen[v] {
-			seen[v] = true
-			*list = append(*list, v)
-		}
-	}
+	add := collector{}.add
 	for _, it := range l.Items {
 		row := draft.EvidenceRow{N: it.N, Time: it.Received, Type: typeLabel(it.Type), SHA256: it.SHA256}
 		if it.ForwardDate != nil {
