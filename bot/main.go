@@ -28,6 +28,8 @@ import (
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/bot/logid"
+	"github.com/anning-bot/anning/bot/metrics"
 	"github.com/anning-bot/anning/bot/ops"
 	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/bot/telegram"
@@ -111,6 +113,8 @@ type Main struct {
 	Runner   *chat.Runner
 	Store    session.Store
 	Evidence *evidence.Service
+	Metrics  *metrics.Metrics
+	redis    *session.Redis // for the readiness check; nil without Redis
 	closer   []io.Closer
 }
 
@@ -120,12 +124,12 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Main{Config: cfg, Log: log}
+	m := &Main{Config: cfg, Log: log, Metrics: metrics.New()}
 	var ledger session.Store
 	if cfg.UsesRedis() {
 		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
-			SentinelMaster: cfg.RedisSentinelMaster, Password: cfg.RedisPassword})
+			SentinelMaster: cfg.RedisSentinelMaster, Password: cfg.RedisPassword, SentinelPass: cfg.RedisSentinelPass})
 		if err != nil {
 			return nil, err
 		}
@@ -137,19 +141,23 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 			log.Warn("redis not reachable at start; will keep trying", "err", err)
 		}
 		cancel()
+		m.redis = rs
 		m.Store, ledger = rs, rs.Record("evidence", cfg.DataRetention)
 	} else {
 		m.Store = session.NewMemory(cfg.SessionTTL, time.Now)
 		ledger = session.NewMemory(cfg.DataRetention, time.Now)
 	}
+	m.Store, ledger = m.Metrics.Store("session", m.Store), m.Metrics.Store("evidence", ledger)
 	ev, err := newEvidence(cfg, ledger, log)
 	if err != nil {
 		return nil, err
 	}
+	ev.Meter = m.Metrics
 	m.Evidence = ev
-	drafts := &draft.Service{Templates: tpl, Evidence: ev, Now: time.Now}
+	drafts := &draft.Service{Templates: tpl, Evidence: ev, Now: time.Now, Meter: m.Metrics}
 	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{
 		Log:     log,
+		Meter:   m.Metrics,
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev},
 	})
@@ -202,15 +210,15 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 		m.Evidence.Wait() // let OCR in progress finish and report
 	}()
 	checks := map[string]ops.Check{}
-	if rs, ok := m.Store.(*session.Redis); ok {
-		checks["redis"] = rs.Ping
+	if m.redis != nil {
+		checks["redis"] = m.redis.Ping
 	}
 	startOps := func() {
 		if m.Config.HTTPAddr == "" {
 			return
 		}
 		go func() {
-			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks)); err != nil {
+			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks, m.Metrics.Handler())); err != nil {
 				m.Log.Error("ops server stopped", "err", err)
 			}
 		}()
@@ -228,6 +236,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			ChatRate:      limit(m.Config.TelegramChatRate),
 			ChatBurst:     3,
 			Log:           m.Log,
+			Meter:         m.Metrics,
 		}, m.Runner)
 		if err != nil {
 			return err
@@ -348,7 +357,9 @@ func graph(cfg config.Config, name string, stdout, stderr io.Writer) int {
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	// People's ids never reach the log as they are: every "user" attribute
+	// becomes a keyed pseudonym.
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: logid.New(cfg.LogIDKey).ReplaceAttr(nil)}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

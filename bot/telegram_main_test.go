@@ -107,4 +107,25 @@ func TestOpsEndpoints(t *testing.T) {
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "telegram") {
 		t.Errorf("readyz with the Bot API down: %d %q", code, body)
 	}
+
+	// /metrics counts what happened: a message, its turn, a 429 on the reply.
+	fake.FailNext("sendMessage", 1, 429, 1)
+	fake.PushText(4242, "/start")
+	fake.WaitSent(t, 4242, 1)
+	_, body := get("/metrics")
+	for _, want := range []string{
+		`anning_updates_total{kind="command"} 1`,
+		`anning_turn_duration_seconds_count 1`,
+		`anning_telegram_429_total 1`,
+		`anning_telegram_errors_total{kind="429",method="sendMessage"} 1`,
+		`anning_active_sessions 1`,
+		`process_resident_memory_bytes`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(body, `"4242"`) {
+		t.Error("a chat id appears as a label on /metrics")
+	}
 }

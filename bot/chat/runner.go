@@ -54,6 +54,7 @@ type Runner struct {
 	erasers []Eraser
 	timeout time.Duration
 	observe Observer
+	meter   Meter
 	locks   keyedMutex
 }
 
@@ -64,6 +65,12 @@ type Options struct {
 	Timeout time.Duration // per store call; default 3 s
 	Log     *slog.Logger
 	Observe Observer // optional
+	Meter   Meter    // optional
+}
+
+// Meter times turns for the operator's metrics (and counts active people).
+type Meter interface {
+	Turn(user string, d time.Duration)
 }
 
 // NewRunner returns a runner over the engine and store.
@@ -75,13 +82,16 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
-		erasers: opt.Erasers, timeout: opt.Timeout, observe: opt.Observe}
+		erasers: opt.Erasers, timeout: opt.Timeout, observe: opt.Observe, meter: opt.Meter}
 }
 
 // Handle runs one turn for user and returns the replies to send. When the
 // session store fails, the error is returned with a reply telling the person
 // to resend: nothing was changed.
 func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+	if r.meter != nil {
+		defer func(start time.Time) { r.meter.Turn(user, time.Since(start)) }(time.Now())
+	}
 	unlock := r.locks.lock(user)
 	defer unlock()
 	for attempt := 1; ; attempt++ {
@@ -134,7 +144,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		// overwrite it; the person is asked to resend.
 		return nil, err
 	case err != nil:
-		r.log.Warn("session unreadable, starting afresh", "err", err)
+		r.log.Warn("session unreadable, starting afresh", "user", user, "err", err)
 		st = flow.State{}
 	}
 	if r.redelivered(st, ev) {
@@ -142,7 +152,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		// after a crash, a timeout or a shutdown). Applying it again would
 		// answer twice; its reply may have been lost, so the current question
 		// is shown again, and nothing changes.
-		r.log.Info("redelivered update: current question shown again", "seq", ev.Seq)
+		r.log.Info("redelivered update: current question shown again", "user", user, "seq", ev.Seq)
 		if ev.Seq != st.LastSeq {
 			return nil, nil // older than the last one: its reply was followed by others
 		}
@@ -172,7 +182,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	for _, a := range out.Actions {
 		more, err := r.act(ctx, user, a, out.State)
 		if err != nil {
-			r.log.Error("action failed", "action", a.Kind, "err", err)
+			r.log.Error("action failed", "user", user, "action", a.Kind, "err", err)
 		}
 		replies = append(replies, more...)
 	}
@@ -210,7 +220,7 @@ func (r *Runner) erase(ctx context.Context, user string, replies []flow.Reply) (
 		return nil, fmt.Errorf("chat: erase session: %w", err)
 	}
 	total += n
-	r.log.Info("user data erased", "items", total)
+	r.log.Info("user data erased", "user", user, "items", total)
 	return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
 }
 

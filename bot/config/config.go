@@ -30,16 +30,28 @@ type Config struct {
 	ContentDir           string  // "" = embedded content
 	SessionTTL           time.Duration
 	HTTPAddr             string        // ops server (/healthz, /readyz); "" = off
-	EvidenceDir          string        // where evidence files are kept
+	EvidenceDir          string        // where evidence files are kept (without EVIDENCE_S3_ENDPOINT)
+	EvidenceS3           S3            // an S3-compatible object store for evidence; Endpoint "" = off
 	DataRetention        time.Duration // evidence of people idle longer than this is removed
 
 	RedisURL            string   // redis:// or rediss://; with REDIS_ADDRS unset: one server
 	RedisAddrs          []string // cluster seeds, or Sentinels with RedisSentinelMaster
 	RedisSentinelMaster string
 	RedisPassword       string
+	RedisSentinelPass   string // the Sentinels' own password (REDIS_SENTINEL_PASSWORD)
 	RedisPrefix         string
 	LogLevel            slog.Level
 	LogFormat           string // "text" or "json"
+	LogIDKey            string // key of the pseudonyms of user ids in logs; "" = random per process
+}
+
+// S3 locates the evidence bucket in an S3-compatible object store.
+type S3 struct {
+	Endpoint  string // as given: https://host[:port], http://host:port, or host[:port] (TLS)
+	Bucket    string
+	Region    string
+	AccessKey string
+	SecretKey string
 }
 
 // Getenv looks up one environment variable.
@@ -83,7 +95,21 @@ func Load(getenv Getenv) (Config, error) {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.checkTelegram()...)
+	if c.LogIDKey, err = secret(getenv, "LOG_ID_KEY"); err != nil {
+		errs = append(errs, err)
+	}
+	c.EvidenceS3 = S3{Endpoint: getenv("EVIDENCE_S3_ENDPOINT"), Bucket: getenv("EVIDENCE_S3_BUCKET"), Region: getenv("EVIDENCE_S3_REGION")}
+	if c.EvidenceS3.AccessKey, err = secret(getenv, "EVIDENCE_S3_ACCESS_KEY"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.EvidenceS3.SecretKey, err = secret(getenv, "EVIDENCE_S3_SECRET_KEY"); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, c.checkS3()...)
 	if c.RedisPassword, err = secret(getenv, "REDIS_PASSWORD"); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RedisSentinelPass, err = secret(getenv, "REDIS_SENTINEL_PASSWORD"); err != nil {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.checkRedis()...)
@@ -151,6 +177,27 @@ func (c Config) checkTelegram() []error {
 	return errs
 }
 
+func (c Config) checkS3() []error {
+	s := c.EvidenceS3
+	if s.Endpoint == "" {
+		if s.Bucket != "" || s.AccessKey != "" || s.SecretKey != "" {
+			return []error{errors.New("EVIDENCE_S3_BUCKET or keys are set but EVIDENCE_S3_ENDPOINT is not")}
+		}
+		return nil
+	}
+	var errs []error
+	if u, err := url.Parse(s.Endpoint); err != nil || (strings.Contains(s.Endpoint, "://") && (u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || strings.Trim(u.Path, "/") != "")) {
+		errs = append(errs, errors.New("EVIDENCE_S3_ENDPOINT: want https://host[:port], http://host:port, or host[:port] (TLS)"))
+	}
+	if s.Bucket == "" {
+		errs = append(errs, errors.New("EVIDENCE_S3_BUCKET: required with EVIDENCE_S3_ENDPOINT"))
+	}
+	if s.AccessKey == "" || s.SecretKey == "" {
+		errs = append(errs, errors.New("EVIDENCE_S3_ACCESS_KEY and EVIDENCE_S3_SECRET_KEY: required with EVIDENCE_S3_ENDPOINT"))
+	}
+	return errs
+}
+
 // UsesRedis reports whether sessions live in Redis (else in memory).
 func (c Config) UsesRedis() bool { return c.RedisURL != "" || len(c.RedisAddrs) > 0 }
 
@@ -164,6 +211,9 @@ func (c Config) checkRedis() []error {
 		if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			errs = append(errs, errors.New("REDIS_URL: want redis://[:password@]host:port[/db] or rediss:// for TLS"))
 		}
+	}
+	if c.RedisSentinelPass != "" && c.RedisSentinelMaster == "" {
+		errs = append(errs, errors.New("REDIS_SENTINEL_PASSWORD is set but REDIS_SENTINEL_MASTER is not"))
 	}
 	if c.RedisSentinelMaster != "" && len(c.RedisAddrs) == 0 {
 		errs = append(errs, errors.New("REDIS_SENTINEL_MASTER needs REDIS_ADDRS, the Sentinels' host:port list"))
@@ -253,14 +303,21 @@ func (c Config) Redacted() []string {
 		"REDIS_ADDRS=" + strings.Join(c.RedisAddrs, ","),
 		"REDIS_SENTINEL_MASTER=" + c.RedisSentinelMaster,
 		"REDIS_PASSWORD=" + secret(c.RedisPassword),
+		"REDIS_SENTINEL_PASSWORD=" + secret(c.RedisSentinelPass),
 		"REDIS_PREFIX=" + c.RedisPrefix,
 		"SESSION_TTL=" + c.SessionTTL.String(),
 		"EVIDENCE_DIR=" + c.EvidenceDir,
+		"EVIDENCE_S3_ENDPOINT=" + c.EvidenceS3.Endpoint,
+		"EVIDENCE_S3_BUCKET=" + c.EvidenceS3.Bucket,
+		"EVIDENCE_S3_REGION=" + c.EvidenceS3.Region,
+		"EVIDENCE_S3_ACCESS_KEY=" + secret(c.EvidenceS3.AccessKey),
+		"EVIDENCE_S3_SECRET_KEY=" + secret(c.EvidenceS3.SecretKey),
 		"DATA_RETENTION=" + c.DataRetention.String(),
 		"HTTP_ADDR=" + c.HTTPAddr,
 		"FLOWS_DIR=" + c.FlowsDir,
 		"CONTENT_DIR=" + c.ContentDir,
 		"LOG_LEVEL=" + c.LogLevel.String(),
 		"LOG_FORMAT=" + c.LogFormat,
+		"LOG_ID_KEY=" + secret(c.LogIDKey),
 	}
 }

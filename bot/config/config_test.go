@@ -35,12 +35,12 @@ func TestRedisSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, err := load(map[string]string{"REDIS_ADDRS": "10.0.0.1:26379, 10.0.0.2:26379", "REDIS_SENTINEL_MASTER": "mymaster",
-		"REDIS_PASSWORD_FILE": pw, "REDIS_PREFIX": "bot2", "SESSION_TTL": "48h"})
+		"REDIS_PASSWORD_FILE": pw, "REDIS_SENTINEL_PASSWORD": "sentinel-pw", "REDIS_PREFIX": "bot2", "SESSION_TTL": "48h"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !c.UsesRedis() || len(c.RedisAddrs) != 2 || c.RedisAddrs[1] != "10.0.0.2:26379" || c.RedisPassword != "s3cret" ||
-		c.RedisSentinelMaster != "mymaster" || c.RedisPrefix != "bot2" || c.SessionTTL != 48*time.Hour {
+		c.RedisSentinelMaster != "mymaster" || c.RedisSentinelPass != "sentinel-pw" || c.RedisPrefix != "bot2" || c.SessionTTL != 48*time.Hour {
 		t.Errorf("parsed: %+v", c)
 	}
 	if c, err := load(map[string]string{"REDIS_URL": "rediss://:pw@redis.example:6380/2"}); err != nil || !c.UsesRedis() {
@@ -67,6 +67,37 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 	}
 	if _, err := load(map[string]string{"REDIS_SENTINEL_MASTER": "m"}); err == nil || !strings.Contains(err.Error(), "needs REDIS_ADDRS") {
 		t.Errorf("sentinel without addrs: %v", err)
+	}
+}
+
+func TestEvidenceS3Settings(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte("S3-SECRET-KEY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := load(map[string]string{"EVIDENCE_S3_ENDPOINT": "https://s3.example.cn", "EVIDENCE_S3_BUCKET": "anning-evidence",
+		"EVIDENCE_S3_ACCESS_KEY": "AKID", "EVIDENCE_S3_SECRET_KEY_FILE": keyFile, "EVIDENCE_S3_REGION": "cn-north-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.S3{Endpoint: "https://s3.example.cn", Bucket: "anning-evidence", Region: "cn-north-1", AccessKey: "AKID", SecretKey: "S3-SECRET-KEY"}
+	if c.EvidenceS3 != want {
+		t.Errorf("parsed %+v", c.EvidenceS3)
+	}
+	if dump := strings.Join(c.Redacted(), "\n"); strings.Contains(dump, "S3-SECRET-KEY") || strings.Contains(dump, "AKID") {
+		t.Errorf("dump shows S3 keys:\n%s", dump)
+	}
+	_, err = load(map[string]string{"EVIDENCE_S3_ENDPOINT": "ftp://x/y"})
+	for _, want := range []string{"EVIDENCE_S3_ENDPOINT: want", "EVIDENCE_S3_BUCKET: required", "EVIDENCE_S3_ACCESS_KEY and EVIDENCE_S3_SECRET_KEY: required"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if _, err := load(map[string]string{"EVIDENCE_S3_BUCKET": "b"}); err == nil || !strings.Contains(err.Error(), "EVIDENCE_S3_ENDPOINT is not") {
+		t.Errorf("bucket without endpoint: %v", err)
+	}
+	if _, err := load(map[string]string{"EVIDENCE_S3_ENDPOINT": "minio:9000", "EVIDENCE_S3_BUCKET": "b", "EVIDENCE_S3_ACCESS_KEY": "a", "EVIDENCE_S3_SECRET_KEY": "s"}); err != nil {
+		t.Errorf("host:port endpoint refused: %v", err)
 	}
 }
 

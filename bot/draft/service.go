@@ -29,6 +29,12 @@ type Service struct {
 	Templates *Templates
 	Evidence  Evidence // may be nil
 	Now       func() time.Time
+	Meter     Meter // optional
+}
+
+// Meter counts drafts for the operator's metrics.
+type Meter interface {
+	Draft(kind string)
 }
 
 // Act builds the draft named by the step's `with: {kind: ...}` from the
@@ -61,6 +67,9 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 	name := fmt.Sprintf("%s-%s.docx", doc.Title, c.Now.In(beijing).Format("20060102"))
 	replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, File: &flow.File{Name: name, Data: data},
 		Text: "同一份草稿的 Word 文件。请先把【请填写】的地方补全、核对事实，再发送或打印。这是自助文书草稿，不是律师意见。"})
+	if s.Meter != nil {
+		s.Meter.Draft(kind)
+	}
 	return replies, nil
 }
 

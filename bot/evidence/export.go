@@ -45,7 +45,7 @@ func (s *Service) export(ctx context.Context, user string) ([]flow.Reply, error)
 		}
 		replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: text, File: &flow.File{Name: name, Data: data}})
 	}
-	s.Log.Info("evidence exported", "items", len(l.Items), "parts", len(parts))
+	s.Log.Info("evidence exported", "user", user, "items", len(l.Items), "parts", len(parts))
 	return replies, nil
 }
 

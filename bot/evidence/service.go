@@ -49,9 +49,16 @@ type Service struct {
 	Limits Limits
 	Now    func() time.Time
 	Log    *slog.Logger
+	Meter  Meter // optional
 
 	ledger ledgers
 	wg     sync.WaitGroup
+}
+
+// Meter counts evidence for the operator's metrics.
+type Meter interface {
+	EvidenceKept(bytes int64)
+	OCR(d time.Duration, err error)
 }
 
 // NewService wires a service; ledger keeps the per-person evidence lists.
@@ -131,7 +138,10 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	if dup {
 		return notice(fmt.Sprintf(msgDuplicate, item.N)), nil
 	}
-	s.Log.Info("evidence kept", "type", item.Type, "bytes", item.Size)
+	s.Log.Info("evidence kept", "user", user, "type", item.Type, "bytes", item.Size)
+	if s.Meter != nil {
+		s.Meter.EvidenceKept(item.Size)
+	}
 	text := fmt.Sprintf(msgSaved, item.N, typ.Label, sizeText(item.Size), item.SHA256[:8])
 	switch item.OCR {
 	case OCRPending:
@@ -242,11 +252,11 @@ func (s *Service) readLater(user string, item Item) {
 		defer cancel()
 		reply, err := s.read(ctx, user, item)
 		if err != nil {
-			s.Log.Warn("OCR failed", "err", err)
+			s.Log.Warn("OCR failed", "user", user, "err", err)
 		}
 		if s.Notify != nil && reply != "" {
 			if err := s.Notify.Notify(ctx, user, notice(reply)); err != nil {
-				s.Log.Warn("OCR result not delivered", "err", err)
+				s.Log.Warn("OCR result not delivered", "user", user, "err", err)
 			}
 		}
 	}()
@@ -262,7 +272,11 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 	if err != nil {
 		return "", err
 	}
+	start := time.Now()
 	text, ocrErr := s.OCR.Read(ctx, img)
+	if s.Meter != nil {
+		s.Meter.OCR(time.Since(start), ocrErr)
+	}
 	state := OCRDone
 	var found *facts.Facts
 	if ocrErr != nil {

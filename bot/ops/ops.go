@@ -1,6 +1,6 @@
 // Package ops serves the operator's endpoints on HTTP_ADDR: /healthz (the
-// process answers) and /readyz (the services a turn needs answer: Redis, and
-// on Telegram the Bot API).
+// process answers), /readyz (the services a turn needs answer: Redis, and
+// on Telegram the Bot API) and /metrics.
 package ops
 
 import (
@@ -19,9 +19,12 @@ type Check func(ctx context.Context) error
 
 // Handler answers /healthz with 200 and /readyz with 200 when every check
 // passes, 503 naming the failed ones otherwise (names only: no errors, which
-// could carry addresses or secrets).
-func Handler(checks map[string]Check) http.Handler {
+// could carry addresses or secrets). metrics, if not nil, serves /metrics.
+func Handler(checks map[string]Check, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("/metrics", metrics)
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})

@@ -29,9 +29,15 @@ func TestHealthAndReadiness(t *testing.T) {
 			return nil
 		},
 		"telegram": func(context.Context) error { return nil },
-	})
+	}, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "anning_updates_total 1\n") }))
 	if code, body := get(t, h, "/healthz"); code != 200 || !strings.Contains(body, "ok") {
 		t.Errorf("healthz: %d %q", code, body)
+	}
+	if code, body := get(t, h, "/metrics"); code != 200 || !strings.Contains(body, "anning_updates_total") {
+		t.Errorf("metrics: %d %q", code, body)
+	}
+	if code, _ := get(t, ops.Handler(nil, nil), "/metrics"); code != 404 {
+		t.Errorf("metrics without a handler: %d", code)
 	}
 	if code, _ := get(t, h, "/readyz"); code != 200 {
 		t.Errorf("readyz with everything up: %d", code)

@@ -21,6 +21,7 @@ type RedisConfig struct {
 	Addrs          []string // host:port list
 	SentinelMaster string   // with Addrs: the Sentinel master name
 	Password       string   // overrides the URL's password
+	SentinelPass   string   // the Sentinels' own password, when they have one
 	Timeout        time.Duration
 }
 
@@ -45,6 +46,7 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 		Addrs:                 c.Addrs,
 		MasterName:            c.SentinelMaster,
 		Password:              c.Password,
+		SentinelPassword:      c.SentinelPass,
 		DialTimeout:           c.Timeout,
 		ReadTimeout:           c.Timeout,
 		WriteTimeout:          c.Timeout,

@@ -60,6 +60,13 @@ type Config struct {
 
 	HTTPClient *http.Client
 	Log        *slog.Logger
+	Meter      Meter // optional
+}
+
+// Meter counts updates and failed Bot API calls for the operator's metrics.
+type Meter interface {
+	Update(kind string)
+	TelegramError(method string, code int) // code 0: network error
 }
 
 // Bot is the running transport.
@@ -122,7 +129,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	c := &client{
-		token: cfg.Token, endpoint: cfg.APIEndpoint, http: cfg.HTTPClient, timeout: cfg.CallTimeout, log: cfg.Log,
+		token: cfg.Token, endpoint: cfg.APIEndpoint, http: cfg.HTTPClient, timeout: cfg.CallTimeout, log: cfg.Log, meter: cfg.Meter,
 		global:      rate.NewLimiter(cfg.GlobalRate, max(cfg.GlobalBurst, 1)),
 		perChat:     rateLimit{every: cfg.ChatRate, burst: max(cfg.ChatBurst, 1)},
 		chats:       map[int64]*chatLimiter{},
@@ -414,12 +421,15 @@ const (
 func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	defer func() {
 		if p := recover(); p != nil {
-			b.log.Error("panic while handling an update", "panic", fmt.Sprint(p), "update", in.UpdateID)
+			b.log.Error("panic while handling an update", "panic", fmt.Sprint(p), "update", in.UpdateID, "user", in.ChatID)
 			handled = true
 		}
 	}()
 	if ctx.Err() != nil {
 		return false // shutting down: leave it to Telegram
+	}
+	if b.cfg.Meter != nil {
+		b.cfg.Meter.Update(in.kind())
 	}
 	if in.ChatID == 0 {
 		return true
@@ -437,7 +447,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	replies, err := b.h.Handle(ctx, strconv.FormatInt(in.ChatID, 10), in.Event)
 	stopTyping()
 	if err != nil {
-		b.log.Error("turn failed", "err", err)
+		b.log.Error("turn failed", "user", in.ChatID, "err", err)
 	}
 	// The reply goes first: it is what the person waits for. Then the
 	// housekeeping: the button press is answered, and once a new question
@@ -507,7 +517,7 @@ func (b *Bot) sendDocument(ctx context.Context, chatID int64, r flow.Reply) bool
 	p.AddNonEmpty("caption", caption)
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
 	if _, err := b.c.callFiles(ctx, "sendDocument", p, []tgbotapi.RequestFile{file}, chatID); err != nil {
-		b.log.Error("document not delivered", "err", err, "bytes", len(r.File.Data))
+		b.log.Error("document not delivered", "user", chatID, "err", err, "bytes", len(r.File.Data))
 		return !transient(ctx, err)
 	}
 	return true
@@ -525,7 +535,7 @@ func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []flow.Rep
 		}
 		res, err := b.c.call(ctx, "sendMessage", p, chatID)
 		if err != nil {
-			b.log.Error("reply not delivered", "err", err)
+			b.log.Error("reply not delivered", "user", chatID, "err", err)
 			return !transient(ctx, err)
 		}
 		if m.Keyboard != nil {

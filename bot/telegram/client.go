@@ -30,6 +30,7 @@ type client struct {
 	http     *http.Client
 	timeout  time.Duration
 	log      *slog.Logger
+	meter    Meter // may be nil
 
 	global  *rate.Limiter
 	perChat rateLimit
@@ -139,6 +140,9 @@ func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.P
 		}
 		last = err
 		var ae *apiError
+		if c.meter != nil && errors.As(err, &ae) {
+			c.meter.TelegramError(method, ae.Code)
+		}
 		if !errors.As(err, &ae) || !ae.retryable() || ctx.Err() != nil {
 			return nil, err
 		}

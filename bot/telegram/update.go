@@ -19,6 +19,38 @@ type incoming struct {
 	Event      flow.Event
 	CallbackID string // set for a button press: it must be answered
 	MessageID  int    // the message whose button was pressed
+	Document   bool   // the attachment came as a document (not a photo)
+}
+
+// kind names the update for the metrics: text, command, button, photo,
+// document, forward, unsupported, group or other.
+func (in incoming) kind() string {
+	switch {
+	case in.ChatID == 0:
+		return "other"
+	case !in.Private:
+		return "group"
+	case in.CallbackID != "":
+		return "button"
+	case in.Command:
+		return "command"
+	}
+	switch in.Event.Kind {
+	case flow.EventText:
+		return "text"
+	case flow.EventUnsupported:
+		return "unsupported"
+	case flow.EventAttachment:
+		a := in.Event.Attachment
+		switch {
+		case a.ForwardDate != 0:
+			return "forward"
+		case in.Document:
+			return "document"
+		}
+		return "photo"
+	}
+	return "other"
 }
 
 // decodeUpdate reads one raw update. Newer fields the library does not know
@@ -101,6 +133,7 @@ func translate(u tgbotapi.Update) incoming {
 		in.ChatID = m.Chat.ID
 		in.Private = m.Chat.Type == "private"
 		in.Command = m.IsCommand()
+		in.Document = m.Document != nil
 		in.Event = messageEvent(m)
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
 		q := u.CallbackQuery

@@ -1,0 +1,40 @@
+package metrics
+
+import (
+	"context"
+
+	"github.com/anning-bot/anning/bot/session"
+)
+
+// Store counts the errors of a session store under name (e.g. "session",
+// "evidence"); a nil *Metrics returns s itself.
+func (m *Metrics) Store(name string, s session.Store) session.Store {
+	if m == nil {
+		return s
+	}
+	return countedStore{Store: s, m: m, name: name}
+}
+
+type countedStore struct {
+	session.Store
+	m    *Metrics
+	name string
+}
+
+func (c countedStore) Get(ctx context.Context, user string) (session.Entry, error) {
+	e, err := c.Store.Get(ctx, user)
+	c.m.StoreError(c.name+".get", err)
+	return e, err
+}
+
+func (c countedStore) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
+	r, err := c.Store.Put(ctx, user, data, rev)
+	c.m.StoreError(c.name+".put", err)
+	return r, err
+}
+
+func (c countedStore) Delete(ctx context.Context, user string) (int, error) {
+	n, err := c.Store.Delete(ctx, user)
+	c.m.StoreError(c.name+".delete", err)
+	return n, err
+}
