@@ -11,12 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/anning-bot/anning/bot/internal/fakebot"
 	"github.com/anning-bot/anning/bot/internal/redistest"
+	"github.com/anning-bot/anning/bot/logid"
 )
 
 // Forwarding the fixture screenshots through the fake Bot API yields a
@@ -30,12 +33,14 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		t.Skip("tesseract not installed")
 	}
 	const token = "555:EVIDENCE-test"
+	const chat = 86420517 // distinctive, so the log check below can look for it
 	fake := fakebot.New(t, token)
 	srv := redistest.Open(t)
 	evidenceDir := t.TempDir()
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
 		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "EVIDENCE_DIR": evidenceDir, "TELEGRAM_CHAT_RATE": "0",
+		"LOG_LEVEL": "debug", "LOG_FORMAT": "json", "LOG_ID_KEY": "test-log-key",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -44,7 +49,8 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	go func() {
 		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
 	}()
-	defer func() { cancel(); <-done }()
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	defer stop()
 
 	names := []string{"sms1_tg.jpg", "wechat2_tg.jpg", "calllog3_tg.jpg"}
 	hashes := map[string]string{}
@@ -56,16 +62,16 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		sum := sha256.Sum256(data)
 		hashes[name] = hex.EncodeToString(sum[:])
 		fake.AddFile("file-"+name, data)
-		fake.PushMessage(42, map[string]any{"caption": "催收截图", "photo": []map[string]any{
+		fake.PushMessage(chat, map[string]any{"caption": "催收截图", "photo": []map[string]any{
 			{"file_id": "thumb-" + name, "file_unique_id": "t" + name, "width": 90, "height": 160},
 			{"file_id": "file-" + name, "file_unique_id": "u" + name, "width": 720, "height": 1280, "file_size": len(data)},
 		}})
-		ack := fake.WaitSent(t, 42, i+1)[i]
+		ack := fake.WaitSent(t, chat, i+1)[i]
 		if !strings.Contains(ack.Text, "保存为第") || !strings.Contains(ack.Text, hashes[name][:8]) {
 			t.Fatalf("%s: ack %q", name, ack.Text)
 		}
 	}
-	sent := fake.WaitSent(t, 42, 6) // three acks, three OCR summaries
+	sent := fake.WaitSent(t, chat, 6) // three acks, three OCR summaries
 	var summaries strings.Builder
 	for _, m := range sent[3:] {
 		summaries.WriteString(m.Text + "\n")
@@ -80,15 +86,15 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		t.Errorf("getFile called %d times (the largest photo size only)", len(fake.Calls("getFile")))
 	}
 
-	fake.PushText(42, "/evidence")
-	list := fake.WaitSent(t, 42, 7)[6].Text
+	fake.PushText(chat, "/evidence")
+	list := fake.WaitSent(t, chat, 7)[6].Text
 	for _, name := range names {
 		if !strings.Contains(list, hashes[name][:8]) {
 			t.Errorf("list lacks %s's hash:\n%s", name, list)
 		}
 	}
-	fake.PushText(42, "/evidence 导出")
-	docs := fake.WaitSent(t, 42, 8)
+	fake.PushText(chat, "/evidence 导出")
+	docs := fake.WaitSent(t, chat, 8)
 	zipMsg := docs[7]
 	if !strings.HasSuffix(zipMsg.DocumentName, ".zip") || len(zipMsg.Document) == 0 {
 		t.Fatalf("export: %+v", zipMsg.DocumentName)
@@ -116,9 +122,9 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	// Every draft kind, from the fixture evidence and the person's answers:
 	// text and a Word file with the facts, the statutes and the hashes.
 	say := func(text string) {
-		n := len(fake.Sent(42))
-		fake.PushText(42, text)
-		fake.WaitSent(t, 42, n+1)
+		n := len(fake.Sent(chat))
+		fake.PushText(chat, text)
+		fake.WaitSent(t, chat, n+1)
 	}
 	// The person confirms the numbers read from the evidence ("对的") and
 	// names the platform; the drafts take the collectors' numbers from the
@@ -138,19 +144,19 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	}
 	var policeDOCX []byte
 	for _, label := range []string{"停止催收骚扰告知函", "向借款平台投诉", "向金融监管部门投诉", "民事起诉状", "亲友告知声明", "黑猫投诉（公开曝光）", "报案材料（公安机关）"} {
-		before := len(fake.Sent(42))
-		fake.PushText(42, label)
+		before := len(fake.Sent(chat))
+		fake.PushText(chat, label)
 		if label == "报案材料（公安机关）" || label == "向金融监管部门投诉" {
-			fake.WaitSent(t, 42, before+1)
-			before = len(fake.Sent(42))
+			fake.WaitSent(t, chat, before+1)
+			before = len(fake.Sent(chat))
 			answer := map[string]string{"报案材料（公安机关）": "不是，或者不清楚", "向金融监管部门投诉": "网络小额贷款公司"}[label]
-			fake.PushText(42, answer)
+			fake.PushText(chat, answer)
 		}
 		var text strings.Builder
 		var doc fakebot.Sent
 		deadline := time.Now().Add(20 * time.Second)
 		for doc.DocumentName == "" && time.Now().Before(deadline) {
-			for _, m := range fake.Sent(42)[before:] {
+			for _, m := range fake.Sent(chat)[before:] {
 				text.Reset()
 				if m.DocumentName != "" {
 					doc = m
@@ -161,7 +167,7 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		if !strings.HasSuffix(doc.DocumentName, ".docx") {
 			t.Fatalf("%s: no Word file", label)
 		}
-		for _, m := range fake.Sent(42)[before:] {
+		for _, m := range fake.Sent(chat)[before:] {
 			text.WriteString(m.Text + "\n")
 		}
 		body := docxText(t, doc.Document)
@@ -194,11 +200,11 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	}
 
 	// /delete erases the files and the ledger too.
-	n := len(fake.Sent(42))
-	fake.PushText(42, "/delete")
-	fake.WaitSent(t, 42, n+1)
-	fake.PushText(42, "确认删除")
-	erased := fake.WaitSent(t, 42, n+2)[n+1].Text
+	n := len(fake.Sent(chat))
+	fake.PushText(chat, "/delete")
+	fake.WaitSent(t, chat, n+1)
+	fake.PushText(chat, "确认删除")
+	erased := fake.WaitSent(t, chat, n+2)[n+1].Text
 	if !strings.Contains(erased, "共删除 5 项数据") { // 3 files, the ledger, the session
 		t.Errorf("erase: %q", erased)
 	}
@@ -212,9 +218,33 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("files left after /delete: %v", left)
 	}
-	fake.PushText(42, "/evidence")
-	if got := fake.WaitSent(t, 42, n+3)[n+2].Text; !strings.Contains(got, "还没有保存证据") {
+	fake.PushText(chat, "/evidence")
+	if got := fake.WaitSent(t, chat, n+3)[n+2].Text; !strings.Contains(got, "还没有保存证据") {
 		t.Errorf("ledger after /delete: %q", got)
+	}
+
+	// Privacy: the debug-level logs of this whole session (evidence, OCR,
+	// every draft, export, erase) name the person only by pseudonym, and
+	// hold no token, typed text, phone number, file name or file content.
+	stop()
+	secrets := []string{token, "EVIDENCE-test", strconv.Itoa(chat), "催收截图", "对的", "不是，或者不清楚", "网络小额贷款公司",
+		"确认删除", "生成其他文书", "闪电贷", "融易花", "有钱花"}
+	secrets = append(secrets, collectors...)
+	secrets = append(secrets, "15900001111", "17701234567", "10690571234567", "0755-26543210", "95188", "4008123123")
+	for _, name := range names {
+		secrets = append(secrets, name, hashes[name][:16])
+	}
+	log := logs.String()
+	for _, secret := range secrets {
+		if strings.Contains(log, secret) {
+			t.Errorf("the logs contain %q", secret)
+		}
+	}
+	pseudonym := logid.New("test-log-key").Of(strconv.Itoa(chat))
+	for _, want := range []string{`"user":"` + pseudonym + `"`, `"msg":"evidence kept"`, `"msg":"user data erased"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the logs lack %s", want)
+		}
 	}
 }
 

@@ -444,11 +444,14 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 		return true // nothing of a group is stored
 	}
 	stopTyping := b.typing(ctx, in.ChatID)
+	start := time.Now()
 	replies, err := b.h.Handle(ctx, strconv.FormatInt(in.ChatID, 10), in.Event)
 	stopTyping()
 	if err != nil {
 		b.log.Error("turn failed", "user", in.ChatID, "err", err)
 	}
+	b.log.Debug("update handled", "user", in.ChatID, "update", in.UpdateID, "kind", in.kind(),
+		"replies", len(replies), "ms", time.Since(start).Milliseconds())
 	// The reply goes first: it is what the person waits for. Then the
 	// housekeeping: the button press is answered, and once a new question
 	// with buttons went out, the buttons of the one before (pressed or
