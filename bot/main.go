@@ -115,6 +115,7 @@ type Main struct {
 	Evidence *evidence.Service
 	Metrics  *metrics.Metrics
 	redis    *session.Redis // for the readiness check; nil without Redis
+	s3       *evidence.S3   // for the readiness check; nil with EVIDENCE_DIR
 	closer   []io.Closer
 }
 
@@ -148,7 +149,11 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		ledger = session.NewMemory(cfg.DataRetention, time.Now)
 	}
 	m.Store, ledger = m.Metrics.Store("session", m.Store), m.Metrics.Store("evidence", ledger)
-	ev, err := newEvidence(cfg, ledger, log)
+	blobs, err := m.openBlobs()
+	if err != nil {
+		return nil, err
+	}
+	ev, err := newEvidence(cfg, blobs, ledger, log)
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +169,29 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	return m, nil
 }
 
-func newEvidence(cfg config.Config, ledger session.Store, log *slog.Logger) (*evidence.Service, error) {
-	blobs, err := evidence.NewDir(cfg.EvidenceDir)
+// openBlobs opens the evidence file store: the S3 bucket when
+// EVIDENCE_S3_ENDPOINT is set (any replica can then serve anyone), else the
+// EVIDENCE_DIR folder.
+func (m *Main) openBlobs() (evidence.BlobStore, error) {
+	s3 := m.Config.EvidenceS3
+	if s3.Endpoint == "" {
+		return evidence.NewDir(m.Config.EvidenceDir)
+	}
+	host, secure, err := evidence.ParseS3Endpoint(s3.Endpoint)
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m.s3, err = evidence.NewS3(ctx, evidence.S3Config{Endpoint: host, Secure: secure, Bucket: s3.Bucket,
+		AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Region: s3.Region})
+	if err != nil {
+		return nil, err
+	}
+	return m.s3, nil
+}
+
+func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger session.Store, log *slog.Logger) (*evidence.Service, error) {
 	ocr := evidence.NewOCR(max(runtime.GOMAXPROCS(0)/2, 1), time.Minute) // GOMAXPROCS follows a container's CPU limit
 	if !ocr.Available() {
 		log.Warn("tesseract not found: evidence is kept without OCR (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
@@ -212,6 +235,9 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	checks := map[string]ops.Check{}
 	if m.redis != nil {
 		checks["redis"] = m.redis.Ping
+	}
+	if m.s3 != nil {
+		checks["evidence-s3"] = m.s3.Ping
 	}
 	startOps := func() {
 		if m.Config.HTTPAddr == "" {

@@ -65,9 +65,15 @@ func NewDir(root string) (*Dir, error) {
 
 var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-func (d *Dir) userDir(user string) string {
+// userKey names a person's folder (Dir) or key prefix (S3) by a keyed hash of
+// their id, so no path is ever built from anything a person sent.
+func userKey(user string) string {
 	h := sha256.Sum256([]byte("anning-evidence-user:" + user))
-	return filepath.Join(d.root, "users", hex.EncodeToString(h[:16]))
+	return hex.EncodeToString(h[:16])
+}
+
+func (d *Dir) userDir(user string) string {
+	return filepath.Join(d.root, "users", userKey(user))
 }
 
 // Put implements BlobStore: temp file, fsync, rename, fsync of the folder.

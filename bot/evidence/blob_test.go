@@ -40,36 +40,179 @@ func files(t *testing.T, root string) []string {
 	return out
 }
 
-func TestPutIsContentAddressedAndDeduplicated(t *testing.T) {
-	d, root := newDir(t)
-	data := []byte("催收短信截图的字节")
-	sum := sha256.Sum256(data)
-	b, err := d.Put(ctx, "u-42", bytes.NewReader(data), 1<<20)
-	if err != nil || b.SHA256 != hex.EncodeToString(sum[:]) || b.Size != int64(len(data)) {
-		t.Fatalf("put: %+v %v", b, err)
-	}
-	if _, err := d.Put(ctx, "u-42", bytes.NewReader(data), 1<<20); err != nil {
-		t.Fatal(err)
-	}
-	got := files(t, root)
-	if len(got) != 1 || !strings.HasSuffix(got[0], b.SHA256) || strings.Contains(got[0], "u-42") {
-		t.Fatalf("files %v: want one, named by hash, in a folder not named after the user", got)
-	}
-	r, err := d.Open(ctx, "u-42", b.SHA256)
+// testBlobStore checks what every BlobStore must do. open returns an empty
+// store for one subtest; tick is longer than the store's clock granularity,
+// so things done a tick apart are seen in that order by RemoveIdle.
+func testBlobStore(t *testing.T, open func(t *testing.T) evidence.BlobStore, tick time.Duration) {
+	t.Run("ContentAddressedAndDeduplicated", func(t *testing.T) {
+		s := open(t)
+		data := []byte("催收短信截图的字节")
+		b, err := s.Put(ctx, "u-42", bytes.NewReader(data), 1<<20)
+		if err != nil || b.SHA256 != sumHex(data) || b.Size != int64(len(data)) {
+			t.Fatalf("put: %+v %v", b, err)
+		}
+		if again, err := s.Put(ctx, "u-42", bytes.NewReader(data), 1<<20); err != nil || again != b {
+			t.Fatalf("second put: %+v %v", again, err)
+		}
+		if got := readBlob(t, s, "u-42", b.SHA256); !bytes.Equal(got, data) {
+			t.Fatal("bytes changed")
+		}
+		if _, err := s.Open(ctx, "u-43", b.SHA256); !errors.Is(err, evidence.ErrNotFound) {
+			t.Errorf("another person opened the file: %v", err)
+		}
+		for _, bad := range []string{"../../etc/passwd", "", strings.ToUpper(b.SHA256), b.SHA256[:63], ".last"} {
+			if _, err := s.Open(ctx, "u-42", bad); !errors.Is(err, evidence.ErrNotFound) {
+				t.Errorf("%q was accepted as a hash: %v", bad, err)
+			}
+		}
+		if n, err := s.RemoveUser(ctx, "u-42"); err != nil || n != 1 {
+			t.Errorf("the same bytes twice: erased %d files, %v; want 1", n, err)
+		}
+	})
+
+	t.Run("EmptyAndAtTheLimit", func(t *testing.T) {
+		s := open(t)
+		for _, data := range [][]byte{{}, bytes.Repeat([]byte{7}, 1024)} {
+			b, err := s.Put(ctx, "42", bytes.NewReader(data), 1024)
+			if err != nil || b.SHA256 != sumHex(data) || b.Size != int64(len(data)) {
+				t.Fatalf("put %d bytes: %+v %v", len(data), b, err)
+			}
+			if got := readBlob(t, s, "42", b.SHA256); !bytes.Equal(got, data) {
+				t.Fatalf("%d bytes came back as %d", len(data), len(got))
+			}
+		}
+	})
+
+	t.Run("NothingHalfWrittenIsKept", func(t *testing.T) {
+		s := open(t)
+		if _, err := s.Put(ctx, "42", &failingReader{n: 5000}, 1<<20); err == nil {
+			t.Fatal("a broken download was kept")
+		}
+		big := make([]byte, 2048)
+		if _, err := s.Put(ctx, "42", bytes.NewReader(big), 1024); !errors.Is(err, evidence.ErrTooLarge) {
+			t.Fatalf("over the limit: %v", err)
+		}
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		small := make([]byte, 10)
+		if _, err := s.Put(cancelled, "42", bytes.NewReader(small), 1024); err == nil {
+			t.Fatal("a cancelled write was kept")
+		}
+		for _, data := range [][]byte{big, small, big[:1024]} {
+			if _, err := s.Open(ctx, "42", sumHex(data)); !errors.Is(err, evidence.ErrNotFound) {
+				t.Errorf("a %d-byte file was kept: %v", len(data), err)
+			}
+		}
+		if n, err := s.RemoveUser(ctx, "42"); err != nil || n != 0 {
+			t.Errorf("erased %d files, %v; want none kept", n, err)
+		}
+	})
+
+	t.Run("Remove", func(t *testing.T) {
+		s := open(t)
+		a := putString(t, s, "42", "a")
+		b := putString(t, s, "42", "b")
+		if err := s.Remove(ctx, "7", a.SHA256); !errors.Is(err, evidence.ErrNotFound) {
+			t.Errorf("removed another person's file: %v", err)
+		}
+		if err := s.Remove(ctx, "42", a.SHA256); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Open(ctx, "42", a.SHA256); !errors.Is(err, evidence.ErrNotFound) {
+			t.Errorf("open after remove: %v", err)
+		}
+		if err := s.Remove(ctx, "42", a.SHA256); !errors.Is(err, evidence.ErrNotFound) {
+			t.Errorf("second remove: %v", err)
+		}
+		if err := s.Remove(ctx, "42", "../b"); !errors.Is(err, evidence.ErrNotFound) {
+			t.Errorf("remove by path: %v", err)
+		}
+		if got := readBlob(t, s, "42", b.SHA256); string(got) != "b" {
+			t.Errorf("the other file: %q", got)
+		}
+	})
+
+	t.Run("RemoveUser", func(t *testing.T) {
+		s := open(t)
+		var mine []evidence.Blob
+		for i := range 3 {
+			mine = append(mine, putString(t, s, "42", strings.Repeat("x", i+1)))
+		}
+		keep := putString(t, s, "7", "other person")
+		n, err := s.RemoveUser(ctx, "42")
+		if err != nil || n != 3 {
+			t.Fatalf("erased %d, %v", n, err)
+		}
+		for _, b := range mine {
+			if _, err := s.Open(ctx, "42", b.SHA256); !errors.Is(err, evidence.ErrNotFound) {
+				t.Errorf("erased file still opens: %v", err)
+			}
+		}
+		if got := readBlob(t, s, "7", keep.SHA256); string(got) != "other person" {
+			t.Errorf("another person's file: %q", got)
+		}
+		if n, err := s.RemoveUser(ctx, "42"); err != nil || n != 0 {
+			t.Errorf("second erase removed %d, %v", n, err)
+		}
+		if n, err := s.RemoveUser(ctx, "never-sent-anything"); err != nil || n != 0 {
+			t.Errorf("erasing a stranger removed %d, %v", n, err)
+		}
+	})
+
+	t.Run("RemoveIdle", func(t *testing.T) {
+		s := open(t)
+		old := putString(t, s, "old", "a")
+		putString(t, s, "old", "a2")
+		resent := putString(t, s, "resent", "c")
+		time.Sleep(tick)
+		cutoff := time.Now()
+		time.Sleep(tick)
+		fresh := putString(t, s, "new", "b")
+		putString(t, s, "resent", "c") // the same bytes again still count as activity
+		if n, err := s.RemoveIdle(ctx, cutoff.Add(-time.Hour)); err != nil || n != 0 {
+			t.Fatalf("nobody idle for an hour, yet removed %d, %v", n, err)
+		}
+		n, err := s.RemoveIdle(ctx, cutoff)
+		if err != nil || n != 2 {
+			t.Fatalf("removed %d, %v; want the idle person's 2 files", n, err)
+		}
+		if _, err := s.Open(ctx, "old", old.SHA256); !errors.Is(err, evidence.ErrNotFound) {
+			t.Error("idle evidence kept")
+		}
+		readBlob(t, s, "new", fresh.SHA256)
+		readBlob(t, s, "resent", resent.SHA256)
+		if n, err := s.RemoveIdle(ctx, cutoff); err != nil || n != 0 {
+			t.Errorf("second run removed %d, %v", n, err)
+		}
+	})
+}
+
+func sumHex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func putString(t *testing.T, s evidence.BlobStore, user, data string) evidence.Blob {
+	t.Helper()
+	b, err := s.Put(ctx, user, strings.NewReader(data), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, _ := io.ReadAll(r)
-	r.Close()
-	if !bytes.Equal(back, data) {
-		t.Fatal("bytes changed")
+	return b
+}
+
+func readBlob(t *testing.T, s evidence.BlobStore, user, sha string) []byte {
+	t.Helper()
+	r, err := s.Open(ctx, user, sha)
+	if err != nil {
+		t.Fatalf("open: %v", err)
 	}
-	if _, err := d.Open(ctx, "u-43", b.SHA256); !errors.Is(err, evidence.ErrNotFound) {
-		t.Errorf("another person opened the file: %v", err)
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read: %v", err)
 	}
-	if _, err := d.Open(ctx, "u-42", "../../etc/passwd"); !errors.Is(err, evidence.ErrNotFound) {
-		t.Errorf("a path was accepted as a hash: %v", err)
-	}
+	return b
 }
 
 type failingReader struct{ n int }
@@ -83,60 +226,49 @@ func (f *failingReader) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-// Nothing half-written is ever kept: a failed download or a file over the
-// limit leaves no file behind, not even in tmp/.
-func TestNothingHalfWrittenIsKept(t *testing.T) {
-	d, root := newDir(t)
-	if _, err := d.Put(ctx, "42", &failingReader{n: 5000}, 1<<20); err == nil {
-		t.Fatal("a broken download was kept")
-	}
-	if _, err := d.Put(ctx, "42", bytes.NewReader(make([]byte, 2048)), 1024); !errors.Is(err, evidence.ErrTooLarge) {
-		t.Fatalf("over the limit: %v", err)
-	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := d.Put(cancelled, "42", bytes.NewReader(make([]byte, 10)), 1024); err == nil {
-		t.Fatal("a cancelled write was kept")
-	}
-	if got := files(t, root); len(got) != 0 {
-		t.Fatalf("left behind: %v", got)
-	}
+func TestBlobStoreDir(t *testing.T) {
+	testBlobStore(t, func(t *testing.T) evidence.BlobStore {
+		d, _ := newDir(t)
+		return d
+	}, 20*time.Millisecond)
 }
 
-func TestEraseLeavesNothing(t *testing.T) {
+// userKey is the folder a person's files go in, derived here independently
+// so a change to the derivation (which would orphan kept files) fails a test.
+func userKey(user string) string {
+	h := sha256.Sum256([]byte("anning-evidence-user:" + user))
+	return hex.EncodeToString(h[:16])
+}
+
+// On disk: one file per distinct content, named by its hash, in a folder
+// named by the keyed hash of the person, nothing left in tmp/.
+func TestDirLayout(t *testing.T) {
 	d, root := newDir(t)
-	for i := range 3 {
-		if _, err := d.Put(ctx, "42", strings.NewReader(strings.Repeat("x", i+1)), 100); err != nil {
-			t.Fatal(err)
-		}
+	b := putString(t, d, "u-42", "催收短信截图")
+	putString(t, d, "u-42", "催收短信截图")
+	d.Put(ctx, "u-42", bytes.NewReader(make([]byte, 2048)), 1024)
+	d.Put(ctx, "u-42", &failingReader{n: 5000}, 1<<20)
+	want := filepath.Join("users", userKey("u-42"), b.SHA256)
+	if got := files(t, root); len(got) != 1 || got[0] != want {
+		t.Fatalf("files %v, want only %s", got, want)
 	}
-	keep, _ := d.Put(ctx, "7", strings.NewReader("other person"), 100)
-	n, err := d.RemoveUser(ctx, "42")
-	if err != nil || n != 3 {
-		t.Fatalf("erased %d, %v", n, err)
+	if _, err := d.RemoveUser(ctx, "u-42"); err != nil {
+		t.Fatal(err)
 	}
-	got := files(t, root)
-	if len(got) != 1 || !strings.HasSuffix(got[0], keep.SHA256) {
-		t.Fatalf("after erasing one person: %v", got)
-	}
-	entries, _ := os.ReadDir(filepath.Join(root, "users"))
-	if len(entries) != 1 {
+	if entries := mustReadDir(t, filepath.Join(root, "users")); len(entries) != 0 {
 		t.Errorf("the erased person's folder is still there: %d folders", len(entries))
 	}
-	if n, _ := d.RemoveUser(ctx, "42"); n != 0 {
-		t.Errorf("second erase removed %d", n)
-	}
 }
 
-func TestRemoveIdle(t *testing.T) {
+// A folder untouched for 200 days is idle; Dir reads activity from the
+// folder's time.
+func TestDirRemoveIdleByFolderTime(t *testing.T) {
 	d, root := newDir(t)
-	old, _ := d.Put(ctx, "old", strings.NewReader("a"), 100)
-	d.Put(ctx, "new", strings.NewReader("b"), 100)
+	old := putString(t, d, "old", "a")
+	putString(t, d, "new", "b")
 	long := time.Now().Add(-200 * 24 * time.Hour)
-	for _, e := range mustReadDir(t, filepath.Join(root, "users")) {
-		if _, err := os.Stat(filepath.Join(root, "users", e.Name(), old.SHA256)); err == nil {
-			os.Chtimes(filepath.Join(root, "users", e.Name()), long, long)
-		}
+	if err := os.Chtimes(filepath.Join(root, "users", userKey("old")), long, long); err != nil {
+		t.Fatal(err)
 	}
 	n, err := d.RemoveIdle(ctx, time.Now().Add(-180*24*time.Hour))
 	if err != nil || n != 1 {
