@@ -3,8 +3,9 @@ package deploy
 // No container engine, systemd or Kubernetes runs where these tests run, so
 // they check the deployment files for what can be checked without one: the
 // YAML parses, the manifests agree with each other and with the bot's
-// configuration as the README files document it, the Dockerfile's steps are
-// what they claim to be (and its build stage runs as a script).
+// configuration as the README files document it (and as the bot's own
+// config.Load reads it), the Dockerfile's steps are what they claim to be
+// (and its build stage runs as a script).
 
 import (
 	"bytes"
@@ -12,6 +13,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -23,6 +25,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/anning-bot/anning/bot/config"
+	"github.com/anning-bot/anning/bot/evidence"
 	"gopkg.in/yaml.v3"
 )
 
@@ -186,6 +190,85 @@ func TestREADMETablesAgree(t *testing.T) {
 	}
 }
 
+// The main table lists exactly the settings the bot has (config.Redacted
+// names every one), and its (`_FILE`) marks exactly the secrets: with every
+// one given as a file, the bot reads them all (Redacted hides them).
+func TestTablesMatchTheBot(t *testing.T) {
+	v := loadVars(t)
+	documented := map[string]bool{}
+	for _, s := range v.main {
+		for _, n := range s.names {
+			if !strings.HasSuffix(n, "_FILE") {
+				documented[n] = true
+			}
+		}
+	}
+	bots := map[string]bool{}
+	for _, kv := range (config.Config{}).Redacted() {
+		name, _, _ := strings.Cut(kv, "=")
+		bots[name] = true
+		if !documented[name] {
+			t.Errorf("the bot reads %s, which %s's table lacks", name, mainREADME)
+		}
+	}
+	for name := range documented {
+		if !bots[name] {
+			t.Errorf("%s documents %s, which the bot does not read (config.Redacted)", mainREADME, name)
+		}
+	}
+
+	// What some secrets need beside them to be accepted at all.
+	env := map[string]string{
+		"EVIDENCE_S3_ENDPOINT":  "s3.example.org",
+		"EVIDENCE_S3_BUCKET":    "anning-evidence",
+		"REDIS_ADDRS":           "127.0.0.1:26379",
+		"REDIS_SENTINEL_MASTER": "mymaster",
+	}
+	files := map[string]string{}
+	for base := range v.secret {
+		if !documented[base] {
+			continue // only in the deploy table: "not yet"
+		}
+		path := "/run/secrets/" + strings.ToLower(base)
+		env[base+"_FILE"] = path
+		files[path] = "placeholder-secret-0123456789"
+	}
+	cfg := loadBotConfig(t, "every secret as a file", env, files)
+	for _, kv := range cfg.Redacted() {
+		name, val, _ := strings.Cut(kv, "=")
+		if hidden := val == "(set, hidden)"; hidden != (v.secret[name] && documented[name]) {
+			t.Errorf("%s: the table marks it a secret (_FILE): %v; the bot read it from NAME_FILE: %v", name, v.secret[name], hidden)
+		}
+	}
+}
+
+// loadBotConfig runs the bot's config.Load on env. Every NAME_FILE path is
+// replaced by a temporary file holding files[path].
+func loadBotConfig(t *testing.T, where string, env, files map[string]string) config.Config {
+	t.Helper()
+	dir := t.TempDir()
+	getenv := map[string]string{}
+	for name, val := range env {
+		if strings.HasSuffix(name, "_FILE") {
+			content, ok := files[val]
+			if !ok {
+				t.Errorf("%s: %s=%s: no such secret file", where, name, val)
+			}
+			tmp := filepath.Join(dir, strconv.Itoa(len(getenv)))
+			if err := os.WriteFile(tmp, []byte(content+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			val = tmp
+		}
+		getenv[name] = val
+	}
+	cfg, err := config.Load(func(name string) string { return getenv[name] })
+	if err != nil {
+		t.Fatalf("%s: the bot would not start: %v", where, err)
+	}
+	return cfg
+}
+
 // ---- YAML ----
 
 func yamlFiles(t *testing.T) []string {
@@ -236,7 +319,13 @@ func decodeAll(t *testing.T, path string) []map[string]any {
 // decodeStrict decodes the one document of path into v; unknown fields fail.
 func decodeStrict(t *testing.T, path string, v any) {
 	t.Helper()
-	dec := yaml.NewDecoder(strings.NewReader(readFile(t, path)))
+	decodeStrictText(t, path, readFile(t, path), v)
+}
+
+// decodeStrictText is decodeStrict of text, named path in errors.
+func decodeStrictText(t *testing.T, path, text string, v any) {
+	t.Helper()
+	dec := yaml.NewDecoder(strings.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v", path, err)
@@ -269,14 +358,13 @@ func TestYAMLParses(t *testing.T) {
 // ---- Kubernetes ----
 
 var apiVersions = map[string]string{
-	"Namespace":             "v1",
-	"Secret":                "v1",
-	"ConfigMap":             "v1",
-	"Service":               "v1",
-	"PersistentVolumeClaim": "v1",
-	"Deployment":            "apps/v1",
-	"Ingress":               "networking.k8s.io/v1",
-	"PodDisruptionBudget":   "policy/v1",
+	"Namespace":           "v1",
+	"Secret":              "v1",
+	"ConfigMap":           "v1",
+	"Service":             "v1",
+	"Deployment":          "apps/v1",
+	"Ingress":             "networking.k8s.io/v1",
+	"PodDisruptionBudget": "policy/v1",
 }
 
 func TestKubernetesManifests(t *testing.T) {
@@ -294,6 +382,10 @@ func TestKubernetesManifests(t *testing.T) {
 				continue
 			}
 			kinds[kind] = true
+			if kind == "PersistentVolumeClaim" {
+				t.Errorf("%s: a PersistentVolumeClaim: evidence is kept in S3 (EVIDENCE_S3_*), the pods need no volume", where)
+				continue
+			}
 			if want, ok := apiVersions[kind]; !ok {
 				t.Errorf("%s: kind %s: add it to apiVersions in this test", where, kind)
 			} else if api != want {
@@ -385,6 +477,7 @@ type (
 			ClaimName string `yaml:"claimName"`
 		} `yaml:"persistentVolumeClaim"`
 		EmptyDir *struct {
+			Medium    string `yaml:"medium"`
 			SizeLimit string `yaml:"sizeLimit"`
 		} `yaml:"emptyDir"`
 	}
@@ -434,6 +527,7 @@ type (
 type k8s struct {
 	config     map[string]string // the ConfigMap's data
 	secretKeys []string          // the example Secret's keys
+	secret     map[string]string // and its values
 	deployment deploymentManifest
 	service    map[string]any
 	pdb        map[string]any
@@ -455,6 +549,7 @@ func loadK8s(t *testing.T) k8s {
 	if err := yaml.Unmarshal([]byte(readFile(t, "k8s/secret.example.yaml")), &sec); err != nil {
 		t.Fatal(err)
 	}
+	k.secret = sec.StringData
 	for key := range sec.StringData {
 		k.secretKeys = append(k.secretKeys, key)
 	}
@@ -534,18 +629,28 @@ func TestDeployment(t *testing.T) {
 		}
 		mounts[m.MountPath] = m.Name
 	}
-	if v := volumes[mounts["/tmp"]]; v.EmptyDir == nil {
-		t.Error("/tmp must be an emptyDir (the root file system is read-only)")
-	}
-	evidence := k.config["EVIDENCE_DIR"]
-	var evidenceVolume string
-	for path, name := range mounts {
-		if evidence == path || strings.HasPrefix(evidence, path+"/") {
-			evidenceVolume = name
+	// Evidence in S3: no volume for it, and /tmp room for uploads in flight.
+	for _, vol := range spec.Volumes {
+		if vol.PersistentVolumeClaim != nil {
+			t.Errorf("volume %s: a PersistentVolumeClaim; evidence is in S3 (EVIDENCE_S3_*)", vol.Name)
 		}
 	}
-	if v := volumes[evidenceVolume]; v.PersistentVolumeClaim == nil {
-		t.Errorf("EVIDENCE_DIR=%s is not on a persistent volume", evidence)
+	if k.config["EVIDENCE_S3_ENDPOINT"] == "" || k.config["EVIDENCE_S3_BUCKET"] == "" {
+		t.Error("configmap.yaml: several replicas need EVIDENCE_S3_ENDPOINT and EVIDENCE_S3_BUCKET")
+	}
+	if d, ok := k.config["EVIDENCE_DIR"]; ok {
+		t.Errorf("configmap.yaml: EVIDENCE_DIR=%s is not used with EVIDENCE_S3_ENDPOINT: remove it", d)
+	}
+	if tmp := volumes[mounts["/tmp"]]; tmp.EmptyDir == nil {
+		t.Error("/tmp must be an emptyDir (the root file system is read-only)")
+	} else {
+		if tmp.EmptyDir.Medium != "" {
+			t.Errorf("/tmp: medium %q counts spooled uploads against the memory limit; keep it on disk", tmp.EmptyDir.Medium)
+		}
+		// Uploads are spooled here, up to 20 MB each: room for a dozen at once.
+		if n := quantity(t, tmp.EmptyDir.SizeLimit); n < 256<<20 {
+			t.Errorf("/tmp: sizeLimit %q; want at least 256Mi for the uploads in flight", tmp.EmptyDir.SizeLimit)
+		}
 	}
 
 	// Probes on HTTP_ADDR's port, the webhook on WEBHOOK_ADDR's.
@@ -568,6 +673,11 @@ func TestDeployment(t *testing.T) {
 	webhookPort := addrPort(t, "WEBHOOK_ADDR", k.config["WEBHOOK_ADDR"])
 	if containerPort(t, c, "webhook") != webhookPort {
 		t.Errorf("container port webhook is not WEBHOOK_ADDR's %d", webhookPort)
+	}
+	// Prometheus scrapes /metrics on HTTP_ADDR's port.
+	ann := d.Spec.Template.Metadata.Annotations
+	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/path"] != "/metrics" || ann["prometheus.io/port"] != strconv.Itoa(opsPort) {
+		t.Errorf("pod annotations %v: want prometheus.io/scrape \"true\", path /metrics, port %d (HTTP_ADDR)", ann, opsPort)
 	}
 
 	// Secrets: files from the Secret's volume, named by NAME_FILE.
@@ -626,6 +736,48 @@ func TestDeployment(t *testing.T) {
 			t.Errorf("both %s and %s are set: the bot refuses to start", base, name)
 		}
 	}
+	// The S3 keys and the log key of the replicas come from the Secret too.
+	for _, name := range []string{"EVIDENCE_S3_ACCESS_KEY", "EVIDENCE_S3_SECRET_KEY", "LOG_ID_KEY"} {
+		if !set[name+"_FILE"] {
+			t.Errorf("env: no %s_FILE (a key of the Secret)", name)
+		}
+	}
+
+	// The pod's whole environment, with the example Secret's values as its
+	// files, is one the bot starts with: webhook mode, Sentinel, S3 over TLS,
+	// one LOG_ID_KEY for every replica.
+	env := maps.Clone(k.config)
+	files := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+		files[e.Value] = k.secret[filepath.Base(e.Value)]
+	}
+	cfg := loadBotConfig(t, "k8s", env, files)
+	if cfg.WebhookURL == "" || !cfg.UsesRedis() || cfg.LogIDKey == "" {
+		t.Errorf("k8s: want webhook mode, Redis and LOG_ID_KEY: %v", cfg.Redacted())
+	}
+	if _, secure, err := evidence.ParseS3Endpoint(cfg.EvidenceS3.Endpoint); err != nil || !secure {
+		t.Errorf("k8s: EVIDENCE_S3_ENDPOINT=%q: want a TLS endpoint (%v)", cfg.EvidenceS3.Endpoint, err)
+	}
+}
+
+// quantity reads a Kubernetes size such as 512Mi or 1Gi, in bytes.
+func quantity(t *testing.T, q string) int64 {
+	t.Helper()
+	for suffix, unit := range map[string]int64{"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "k": 1e3, "M": 1e6, "G": 1e9} {
+		if num, ok := strings.CutSuffix(q, suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			if err != nil {
+				t.Fatalf("size %q: %v", q, err)
+			}
+			return n * unit
+		}
+	}
+	n, err := strconv.ParseInt(q, 10, 64)
+	if err != nil {
+		t.Fatalf("size %q: want a number with Ki, Mi, Gi, k, M or G", q)
+	}
+	return n
 }
 
 func TestKubernetesEnvNamesKnown(t *testing.T) {
@@ -634,7 +786,7 @@ func TestKubernetesEnvNamesKnown(t *testing.T) {
 	for key := range k.config {
 		v.checkName(t, "k8s/configmap.yaml", key)
 	}
-	// The commented-out settings (EVIDENCE_S3_*, REDIS_URL) too.
+	// The commented-out settings (EVIDENCE_S3_REGION, REDIS_URL) too.
 	for _, m := range regexp.MustCompile(`(?m)^\s*#\s*([A-Z][A-Z0-9_]*):`).FindAllStringSubmatch(readFile(t, "k8s/configmap.yaml"), -1) {
 		v.checkName(t, "k8s/configmap.yaml (comment)", m[1])
 	}
@@ -643,6 +795,65 @@ func TestKubernetesEnvNamesKnown(t *testing.T) {
 	}
 	for _, key := range k.secretKeys {
 		v.checkName(t, "k8s/secret.example.yaml", key)
+	}
+}
+
+// A reader deploys from the README files alone: k8s/README.md describes
+// every manifest, and each README's kubectl commands apply every manifest
+// there is (the Secret is created from files or from a copy of the example).
+func TestKubernetesREADMEs(t *testing.T) {
+	manifests, _ := filepath.Glob("k8s/*.yaml")
+	described := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z.-]+\\.yaml)` \\|").FindAllStringSubmatch(readFile(t, "k8s/README.md"), -1) {
+		described[m[1]] = true
+		if !slices.Contains(manifests, "k8s/"+m[1]) {
+			t.Errorf("k8s/README.md describes %s, which is not in k8s/", m[1])
+		}
+	}
+	for _, f := range manifests {
+		if !described[filepath.Base(f)] {
+			t.Errorf("k8s/README.md does not describe %s", f)
+		}
+	}
+	applyRe := regexp.MustCompile(`-f (\S+\.yaml)`)
+	for readme, dir := range map[string]string{"README.md": ".", "k8s/README.md": "k8s"} {
+		applied := map[string]bool{}
+		for _, line := range strings.Split(readFile(t, readme), "\n") {
+			if !strings.HasPrefix(line, "kubectl apply ") {
+				continue
+			}
+			for _, m := range applyRe.FindAllStringSubmatch(line, -1) {
+				f := filepath.Join(dir, m[1])
+				applied[f] = true
+				if !slices.Contains(manifests, f) {
+					t.Errorf("%s: kubectl apply -f %s: no such manifest", readme, m[1])
+				}
+			}
+		}
+		for _, f := range manifests {
+			if !applied[f] && filepath.Base(f) != "secret.example.yaml" {
+				t.Errorf("%s: %s is never applied", readme, f)
+			}
+		}
+	}
+	// Each kubectl create secret command creates every key of the example
+	// (the Deployment reads every key as a file: a missing one stops the bot).
+	keys := loadK8s(t).secretKeys
+	for _, f := range []string{"README.md", "k8s/README.md", "k8s/secret.example.yaml"} {
+		var lines []string
+		for _, l := range strings.Split(readFile(t, f), "\n") {
+			lines = append(lines, strings.TrimLeft(l, "# "))
+		}
+		text := strings.ReplaceAll(strings.Join(lines, "\n"), "\\\n", " ")
+		create := regexp.MustCompile(`kubectl -n anning create secret generic anning-secrets[^\n]*`).FindString(text)
+		if create == "" {
+			t.Errorf("%s: no kubectl -n anning create secret generic anning-secrets command", f)
+		}
+		for _, key := range keys {
+			if !strings.Contains(create, "--from-file="+key+"=") {
+				t.Errorf("%s: kubectl create secret lacks --from-file=%s=...", f, key)
+			}
+		}
 	}
 }
 
@@ -902,15 +1113,12 @@ func TestCompose(t *testing.T) {
 	for name := range bot.Environment {
 		v.checkName(t, "compose.yaml", name)
 	}
-	// The secret files anning.env.example names are the ones compose mounts.
-	for _, l := range envExample(t) {
-		if !l.active || !strings.HasSuffix(l.name, "_FILE") {
-			continue
-		}
-		dir, file := filepath.Split(l.value)
-		if dir != "/run/secrets/" || !slices.Contains(bot.Secrets, file) || c.Secrets[file].File == "" {
-			t.Errorf("anning.env.example:%d: %s=%s is not a secret compose mounts", l.n, l.name, l.value)
-		}
+	// The commented-out settings too.
+	for _, m := range regexp.MustCompile(`(?m)^\s*#\s*([A-Z][A-Z0-9_]*):`).FindAllStringSubmatch(readFile(t, "compose.yaml"), -1) {
+		v.checkName(t, "compose.yaml (comment)", m[1])
+	}
+	if !bot.ReadOnly || !slices.ContainsFunc(bot.Tmpfs, func(s string) bool { return s == "/tmp" || strings.HasPrefix(s, "/tmp:") }) {
+		t.Errorf("compose.yaml: want a read-only root file system and a tmpfs on /tmp (S3 uploads are spooled there): %v", bot.Tmpfs)
 	}
 	for name, s := range c.Secrets {
 		if !strings.HasPrefix(s.File, "./secrets/") {
@@ -919,6 +1127,62 @@ func TestCompose(t *testing.T) {
 	}
 	if !strings.Contains(readFile(t, ".gitignore"), "/secrets/") || !strings.Contains(readFile(t, ".gitignore"), "/anning.env") {
 		t.Error(".gitignore: want /secrets/ and /anning.env")
+	}
+	// As shipped, evidence is in the volume.
+	cfg := composeConfig(t, "compose.yaml", c, envExample(t))
+	if cfg.EvidenceS3.Endpoint != "" || !strings.HasPrefix(cfg.EvidenceDir, "/data/") {
+		t.Errorf("compose.yaml: evidence in %q / S3 %q; want the evidence volume by default", cfg.EvidenceDir, cfg.EvidenceS3.Endpoint)
+	}
+}
+
+// composeConfig checks that the secret files anning.env.example names are
+// ones compose mounts, and returns the configuration the bot starts with
+// under compose: anning.env (the example's active lines), overridden by
+// compose's environment.
+func composeConfig(t *testing.T, where string, c composeFile, lines []envLine) config.Config {
+	t.Helper()
+	bot := c.Services["bot"]
+	env := map[string]string{}
+	for _, l := range lines {
+		if !l.active {
+			continue
+		}
+		env[l.name] = l.value
+		if !strings.HasSuffix(l.name, "_FILE") {
+			continue
+		}
+		dir, file := filepath.Split(l.value)
+		if dir != "/run/secrets/" || !slices.Contains(bot.Secrets, file) || c.Secrets[file].File == "" {
+			t.Errorf("%s: anning.env.example:%d: %s=%s is not a secret compose mounts", where, l.n, l.name, l.value)
+		}
+	}
+	maps.Copy(env, bot.Environment)
+	files := map[string]string{}
+	for _, name := range bot.Secrets {
+		files["/run/secrets/"+name] = "placeholder-secret-0123456789"
+	}
+	return loadBotConfig(t, where, env, files)
+}
+
+// The way to S3 that compose.yaml's comment describes works: with its s3_*
+// (and log_id_key) secret lines uncommented and the example's EVIDENCE_S3_*
+// and LOG_ID_KEY_FILE lines set, the files are mounted where anning.env
+// says and the bot starts with evidence in S3.
+func TestComposeS3(t *testing.T) {
+	uncomment := regexp.MustCompile(`(?m)^(\s*)# ( *(?:- [a-z0-9_]+|[a-z0-9_]+:|file: \./secrets/[a-z0-9_]+))$`)
+	text := uncomment.ReplaceAllString(readFile(t, "compose.yaml"), "$1$2")
+	var c composeFile
+	decodeStrictText(t, "compose.yaml (secrets uncommented)", text, &c)
+	lines := envExample(t)
+	for i, l := range lines {
+		if strings.HasPrefix(l.name, "EVIDENCE_S3_") || l.name == "LOG_ID_KEY_FILE" {
+			lines[i].active = true
+		}
+	}
+	cfg := composeConfig(t, "compose.yaml with S3", c, lines)
+	s3 := cfg.EvidenceS3
+	if s3.Endpoint == "" || s3.Bucket == "" || s3.AccessKey == "" || s3.SecretKey == "" || cfg.LogIDKey == "" {
+		t.Errorf("compose.yaml with S3: want the endpoint, bucket, keys and LOG_ID_KEY set: %v", cfg.Redacted())
 	}
 }
 
