@@ -30,6 +30,10 @@ const (
 // maxAttempts bounds how often a turn is recomputed after a write conflict.
 const maxAttempts = 10
 
+// errSaveUnsure marks a save that failed without an answer from the store:
+// the write may have been applied before the connection broke.
+var errSaveUnsure = errors.New("chat: unsure whether the session was saved")
+
 // ActionFunc carries out one action of a turn for user, after the new state
 // is saved, and returns replies to send after the engine's.
 type ActionFunc func(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error)
@@ -53,6 +57,7 @@ type Runner struct {
 	actions map[string]ActionFunc
 	erasers []Eraser
 	timeout time.Duration
+	unsure  time.Duration
 	observe Observer
 	meter   Meter
 	locks   keyedMutex
@@ -63,6 +68,9 @@ type Options struct {
 	Actions map[string]ActionFunc // by flow.Action kind
 	Erasers []Eraser
 	Timeout time.Duration // per store call; default 3 s
+	// UnsureFor is how long a turn whose save went unanswered keeps reading
+	// the session again to learn whether it landed; default 5 s.
+	UnsureFor time.Duration
 	Log     *slog.Logger
 	Observe Observer // optional
 	Meter   Meter    // optional
@@ -78,28 +86,43 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 	if opt.Timeout == 0 {
 		opt.Timeout = 3 * time.Second
 	}
+	if opt.UnsureFor == 0 {
+		opt.UnsureFor = 5 * time.Second
+	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
-		erasers: opt.Erasers, timeout: opt.Timeout, observe: opt.Observe, meter: opt.Meter}
+		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter}
 }
 
 // Handle runs one turn for user and returns the replies to send. When the
 // session store fails, the error is returned with a reply telling the person
 // to resend: nothing was changed.
 func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+	start := time.Now()
 	if r.meter != nil {
-		defer func(start time.Time) { r.meter.Turn(user, time.Since(start)) }(time.Now())
+		defer func() { r.meter.Turn(user, time.Since(start)) }()
 	}
 	unlock := r.locks.lock(user)
 	defer unlock()
+	unsure := false
 	for attempt := 1; ; attempt++ {
 		replies, err := r.try(ctx, user, ev)
 		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
 			// Another process wrote first: wait a random moment so the two
 			// stop colliding, then recompute from its state.
 			if backoff(ctx, attempt) == nil {
+				continue
+			}
+		}
+		unsure = unsure || errors.Is(err, errSaveUnsure)
+		if err != nil && unsure && ev.Seq != 0 && time.Since(start) < r.unsure {
+			// "Busy, resend" would be wrong if the write landed: the resend
+			// would be applied twice. Read the session again until the store
+			// answers; its LastSeq tells whether this update was applied
+			// (then its kept replies are sent) or not (then it is applied).
+			if wait.Sleep(ctx, min(20*time.Millisecond<<min(attempt, 6), time.Second)) == nil {
 				continue
 			}
 		}
@@ -150,12 +173,17 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	if r.redelivered(st, ev) {
 		// The platform sent an update this session already applied (a retry
 		// after a crash, a timeout or a shutdown). Applying it again would
-		// answer twice; its reply may have been lost, so the current question
-		// is shown again, and nothing changes.
-		r.log.Info("redelivered update: current question shown again", "user", user, "seq", ev.Seq)
+		// answer twice; its replies may have been lost, so they are sent
+		// again from the copy kept with the session, or, without one, the
+		// current question is shown again. Nothing changes.
 		if ev.Seq != st.LastSeq {
 			return nil, nil // older than the last one: its reply was followed by others
 		}
+		if replies, ok := r.replay(ctx, user, ev.Seq, st); ok {
+			r.log.Info("redelivered update: its replies sent again", "user", user, "seq", ev.Seq)
+			return replies, nil
+		}
+		r.log.Info("redelivered update: current question shown again", "user", user, "seq", ev.Seq)
 		return r.engine.Handle(st, flow.Event{Kind: flow.EventResend}).Replies, nil
 	}
 	out := r.engine.Handle(st, ev)
@@ -170,23 +198,73 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		return nil, err
 	}
 	callCtx, cancel = context.WithTimeout(ctx, r.timeout)
-	_, err = r.store.Put(callCtx, user, data, entry.Rev)
+	err = r.save(callCtx, user, data, entry.Rev, ev.Seq, out)
 	cancel()
+	if errors.Is(err, session.ErrConflict) {
+		return nil, err
+	}
 	if err != nil {
-		return nil, fmt.Errorf("chat: save session: %w", err)
+		return nil, fmt.Errorf("chat: save session: %w: %w", errSaveUnsure, err)
 	}
 	if r.observe != nil {
 		r.observe(user, out)
 	}
-	replies := out.Replies
-	for _, a := range out.Actions {
-		more, err := r.act(ctx, user, a, out.State)
+	return r.runActions(ctx, user, out.Actions, out.State, out.Replies), nil
+}
+
+// runActions carries out a turn's actions and adds their replies. A failed
+// action is logged; its replies (usually a notice) still go out.
+func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Action, st flow.State, replies []flow.Reply) []flow.Reply {
+	for _, a := range actions {
+		more, err := r.act(ctx, user, a, st)
 		if err != nil {
 			r.log.Error("action failed", "user", user, "action", a.Kind, "err", err)
 		}
 		replies = append(replies, more...)
 	}
-	return replies, nil
+	return replies
+}
+
+// kept is what a turn leaves beside the session for a redelivery of its
+// update: the engine's replies, and the actions to run again (they are
+// idempotent: evidence already kept is recognised, drafts are rebuilt).
+type kept struct {
+	Seq     int64         `json:"q"`
+	Replies []flow.Reply  `json:"r,omitempty"`
+	Actions []flow.Action `json:"a,omitempty"`
+}
+
+// save writes the new state, with the turn's replies when the store keeps
+// them and the update can come again (it has a platform id).
+func (r *Runner) save(ctx context.Context, user string, data []byte, rev, seq int64, out flow.Output) error {
+	rk, ok := r.store.(session.ReplyKeeper)
+	if !ok || seq == 0 {
+		_, err := r.store.Put(ctx, user, data, rev)
+		return err
+	}
+	keep, err := json.Marshal(kept{Seq: seq, Replies: out.Replies, Actions: out.Actions})
+	if err != nil {
+		return fmt.Errorf("chat: encode replies: %w", err)
+	}
+	_, err = rk.PutWithReplies(ctx, user, data, keep, rev)
+	return err
+}
+
+// replay returns the replies of the turn that applied update seq, from the
+// copy kept with the session, running its actions again.
+func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]flow.Reply, bool) {
+	rk, ok := r.store.(session.ReplyKeeper)
+	if !ok {
+		return nil, false
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	data, err := rk.Replies(callCtx, user)
+	cancel()
+	var k kept
+	if err != nil || data == nil || json.Unmarshal(data, &k) != nil || k.Seq != seq {
+		return nil, false
+	}
+	return r.runActions(ctx, user, k.Actions, st, k.Replies), true
 }
 
 func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {

@@ -277,3 +277,124 @@ func TestNewerSchemaIsNeverOverwritten(t *testing.T) {
 		t.Fatal("a newer session was overwritten")
 	}
 }
+
+// A redelivered update whose replies were lost gets the same replies in
+// full (kept beside the session), and its actions run again; without kept
+// replies (a store that keeps none) the current question is shown again.
+func TestRedeliveryResendsTheWholeReply(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	var acted int
+	r := chat.NewRunner(engine(t), mem, chat.Options{Actions: map[string]chat.ActionFunc{
+		flow.DoEvidence: func(context.Context, string, flow.Action, flow.State) ([]flow.Reply, error) {
+			acted++
+			return []flow.Reply{{Kind: flow.ReplyNotice, Text: "证据清单"}}, nil
+		}}})
+	if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 10}); err != nil {
+		t.Fatal(err)
+	}
+	pick := flow.Event{Kind: flow.EventText, Text: "1", Seq: 11}
+	first, err := r.Handle(ctx, "u", pick)
+	if err != nil || !strings.Contains(render(first), "第一千零三十三条") {
+		t.Fatalf("first delivery: %v\n%s", err, render(first))
+	}
+	rev := stored(t, mem, "u")
+	again, err := r.Handle(ctx, "u", pick)
+	if err != nil || render(again) != render(first) {
+		t.Fatalf("redelivery: %v\n%s\nwant\n%s", err, render(again), render(first))
+	}
+	if st := stored(t, mem, "u"); st.Step != rev.Step || st.LastSeq != 11 {
+		t.Errorf("redelivery changed the session: %+v", st)
+	}
+	ev := flow.Event{Kind: flow.EventText, Text: "/evidence", Seq: 12}
+	if replies, _ := r.Handle(ctx, "u", ev); !strings.Contains(render(replies), "证据清单") {
+		t.Fatalf("evidence: %s", render(replies))
+	}
+	if replies, _ := r.Handle(ctx, "u", ev); !strings.Contains(render(replies), "证据清单") || acted != 2 {
+		t.Errorf("redelivered action: ran %d times; replies %s", acted, render(replies))
+	}
+
+	plain := chat.NewRunner(engine(t), plainStore{session.NewMemory(0, nil)}, chat.Options{})
+	plain.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 10})
+	plain.Handle(ctx, "u", pick)
+	if replies, _ := plain.Handle(ctx, "u", pick); strings.Contains(render(replies), "第一千零三十三条") ||
+		!strings.Contains(render(replies), "还想看其他法条吗") {
+		t.Errorf("without kept replies: %s", render(replies))
+	}
+}
+
+// plainStore hides the memory store's ReplyKeeper side.
+type plainStore struct{ m *session.Memory }
+
+func (p plainStore) Get(ctx context.Context, u string) (session.Entry, error) { return p.m.Get(ctx, u) }
+func (p plainStore) Put(ctx context.Context, u string, d []byte, rev int64) (int64, error) {
+	return p.m.Put(ctx, u, d, rev)
+}
+func (p plainStore) Delete(ctx context.Context, u string) (int, error) { return p.m.Delete(ctx, u) }
+
+// flakyStore breaks like Redis dying mid-command: a write that may or may not
+// land before the error, then a few failed reads while it restarts.
+type flakyStore struct {
+	*session.Memory
+	mu         sync.Mutex
+	failPut    bool // the next write fails
+	applyFirst bool // ... after it was applied
+	downReads  int  // reads that fail after that
+	puts       int
+}
+
+func (f *flakyStore) PutWithReplies(ctx context.Context, u string, d, rep []byte, rev int64) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.puts++
+	if f.failPut {
+		f.failPut = false
+		if f.applyFirst {
+			f.Memory.PutWithReplies(ctx, u, d, rep, rev)
+		}
+		return 0, errors.New("session: redis put: EOF")
+	}
+	return f.Memory.PutWithReplies(ctx, u, d, rep, rev)
+}
+
+func (f *flakyStore) Get(ctx context.Context, u string) (session.Entry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.downReads > 0 && f.puts > 0 {
+		f.downReads--
+		return session.Entry{}, errors.New("session: redis get: connection refused")
+	}
+	return f.Memory.Get(ctx, u)
+}
+
+// A save that failed without an answer is resolved by reading again, not by
+// telling the person "busy": if the write landed, the person gets its
+// replies; if not, the turn is applied now. Either way exactly once.
+func TestUnsureSaveIsResolvedNotAnsweredBusy(t *testing.T) {
+	ctx := context.Background()
+	for _, landed := range []bool{true, false} {
+		f := &flakyStore{Memory: session.NewMemory(0, nil)}
+		r := chat.NewRunner(engine(t), f, chat.Options{UnsureFor: 5 * time.Second})
+		if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 20}); err != nil {
+			t.Fatal(err)
+		}
+		f.failPut, f.applyFirst, f.downReads, f.puts = true, landed, 3, 0
+		replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 21})
+		if err != nil || !strings.Contains(render(replies), "第一千零三十三条") {
+			t.Fatalf("landed=%v: %v\n%s", landed, err, render(replies))
+		}
+		e, _ := f.Memory.Get(ctx, "u")
+		if st := stored(t, f.Memory, "u"); e.Rev != 2 || st.LastSeq != 21 {
+			t.Errorf("landed=%v: rev %d, last update %d: want the turn applied exactly once", landed, e.Rev, st.LastSeq)
+		}
+	}
+	// When the store stays away past UnsureFor, the person is told to resend.
+	f := &flakyStore{Memory: session.NewMemory(0, nil)}
+	r := chat.NewRunner(engine(t), f, chat.Options{UnsureFor: 200 * time.Millisecond})
+	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 20})
+	f.failPut, f.downReads, f.puts = true, 1000, 0
+	replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 21})
+	if err == nil || render(replies) != chat.MsgBusy+"\n" {
+		t.Errorf("store gone: %v %q", err, render(replies))
+	}
+}

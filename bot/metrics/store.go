@@ -38,3 +38,26 @@ func (c countedStore) Delete(ctx context.Context, user string) (int, error) {
 	c.m.StoreError(c.name+".delete", err)
 	return n, err
 }
+
+// PutWithReplies forwards to the store when it keeps replies; otherwise the
+// replies are dropped and it is a plain Put.
+func (c countedStore) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
+	rk, ok := c.Store.(session.ReplyKeeper)
+	if !ok {
+		return c.Put(ctx, user, data, rev)
+	}
+	r, err := rk.PutWithReplies(ctx, user, data, replies, rev)
+	c.m.StoreError(c.name+".put", err)
+	return r, err
+}
+
+// Replies forwards to the store when it keeps replies.
+func (c countedStore) Replies(ctx context.Context, user string) ([]byte, error) {
+	rk, ok := c.Store.(session.ReplyKeeper)
+	if !ok {
+		return nil, nil
+	}
+	r, err := rk.Replies(ctx, user)
+	c.m.StoreError(c.name+".replies", err)
+	return r, err
+}

@@ -18,6 +18,7 @@ import (
 type store interface {
 	session.Store
 	session.Deduper
+	session.ReplyKeeper
 }
 
 type backend struct {
@@ -192,6 +193,50 @@ var cases = []struct {
 					t.Fatalf("update %d.%d lost", w, i)
 				}
 			}
+		}
+	}},
+	{"replies are kept with the write, replaced and erased", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		if r, err := s.Replies(ctx, "42"); r != nil || err != nil {
+			t.Fatalf("replies of nobody: %q %v", r, err)
+		}
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), []byte("第一轮的回复"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.Replies(ctx, "42"); string(r) != "第一轮的回复" {
+			t.Fatalf("replies: %q", r)
+		}
+		// A refused write leaves both the session and the replies as they were.
+		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), []byte("lost"), 0); !errors.Is(err, session.ErrConflict) {
+			t.Fatalf("stale put: %v", err)
+		}
+		if r, _ := s.Replies(ctx, "42"); string(r) != "第一轮的回复" {
+			t.Fatalf("replies after a refused write: %q", r)
+		}
+		// A plain Put leaves them; a PutWithReplies without replies removes them.
+		mustPut(t, s, "42", "state 2", 1)
+		if r, _ := s.Replies(ctx, "42"); string(r) != "第一轮的回复" {
+			t.Fatalf("replies after a plain put: %q", r)
+		}
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), nil, 2); err != nil {
+			t.Fatal(err)
+		}
+		if r, _ := s.Replies(ctx, "42"); r != nil {
+			t.Fatalf("replies after an empty write: %q", r)
+		}
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), []byte("第四轮"), 3); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), []byte("别人的"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.Delete(ctx, "42"); n != 1 || err != nil {
+			t.Fatalf("delete: %d %v", n, err)
+		}
+		if r, _ := s.Replies(ctx, "42"); r != nil {
+			t.Fatalf("replies survive the erase: %q", r)
+		}
+		if r, _ := s.Replies(ctx, "7"); string(r) != "别人的" {
+			t.Fatalf("another user's replies: %q", r)
 		}
 	}},
 	{"cancelled context is an error, not a hang", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {

@@ -20,6 +20,9 @@ type memEntry struct {
 	data    []byte
 	rev     int64
 	expires time.Time
+
+	replies        []byte
+	repliesExpires time.Time
 }
 
 // NewMemory returns an empty memory store.
@@ -53,8 +56,17 @@ func (m *Memory) Get(ctx context.Context, user string) (Entry, error) {
 	return Entry{Data: append([]byte(nil), e.data...), Rev: e.rev}, nil
 }
 
-// Put implements Store.
+// Put implements Store; kept replies stay as they are.
 func (m *Memory) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
+	return m.put(ctx, user, data, nil, false, rev)
+}
+
+// PutWithReplies implements ReplyKeeper.
+func (m *Memory) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
+	return m.put(ctx, user, data, replies, true, rev)
+}
+
+func (m *Memory) put(ctx context.Context, user string, data, replies []byte, setReplies bool, rev int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -64,12 +76,32 @@ func (m *Memory) Put(ctx context.Context, user string, data []byte, rev int64) (
 	if e.rev != rev {
 		return 0, ErrConflict
 	}
-	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1}
+	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1, replies: e.replies, repliesExpires: e.repliesExpires}
 	if m.ttl > 0 {
 		next.expires = m.now().Add(m.ttl)
 	}
+	if setReplies {
+		next.replies, next.repliesExpires = append([]byte(nil), replies...), m.now().Add(RepliesTTL)
+		if len(replies) == 0 {
+			next.replies = nil
+		}
+	}
 	m.entries[user] = next
 	return next.rev, nil
+}
+
+// Replies implements ReplyKeeper.
+func (m *Memory) Replies(ctx context.Context, user string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.live(user)
+	if !ok || e.replies == nil || m.now().After(e.repliesExpires) {
+		return nil, nil
+	}
+	return append([]byte(nil), e.replies...), nil
 }
 
 // Delete implements Store.

@@ -132,6 +132,30 @@ end
 return nr
 `)
 
+// putRepliesScript is putScript that also sets (or, given "", removes) the
+// kept replies at KEYS[2] with their own expiry ARGV[5], in the same step.
+var putRepliesScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+local cur = 0
+if v then cur = tonumber(string.match(v, '^(%d+)|')) or 0 end
+if cur ~= tonumber(ARGV[1]) then return -1 end
+local nr = cur + 1
+if tonumber(ARGV[3]) > 0 then
+  redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2], 'PX', ARGV[3])
+else
+  redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2])
+end
+if ARGV[4] == '' then
+  redis.call('DEL', KEYS[2])
+else
+  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+end
+return nr
+`)
+
+// repliesKey is where a record's kept replies live, in the user's slot.
+func (r *Redis) repliesKey(user string) string { return r.UserKey(user, r.suffix+":replies") }
+
 // Get implements Store with one GET.
 func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 	v, err := r.client.Get(ctx, r.UserKey(user, r.suffix)).Bytes()
@@ -164,13 +188,45 @@ func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (i
 	return n, nil
 }
 
-// Delete implements Store: one DEL of the user's record.
+// PutWithReplies implements ReplyKeeper with one EVALSHA: the session and
+// the replies are written together or not at all.
+func (r *Redis) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
+	keys := []string{r.UserKey(user, r.suffix), r.repliesKey(user)}
+	n, err := putRepliesScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), replies, RepliesTTL.Milliseconds()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("session: redis put: %w", err)
+	}
+	if n < 0 {
+		return 0, ErrConflict
+	}
+	return n, nil
+}
+
+// Replies implements ReplyKeeper with one GET.
+func (r *Redis) Replies(ctx context.Context, user string) ([]byte, error) {
+	v, err := r.client.Get(ctx, r.repliesKey(user)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: redis get replies: %w", err)
+	}
+	return v, nil
+}
+
+// Delete implements Store: the user's record and its kept replies go in one
+// round trip; the count is of records (0 or 1).
 func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
-	n, err := r.client.Del(ctx, r.UserKey(user, r.suffix)).Result()
+	var rec *redis.IntCmd
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		rec = p.Del(ctx, r.UserKey(user, r.suffix))
+		p.Del(ctx, r.repliesKey(user))
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("session: redis delete: %w", err)
 	}
-	return int(n), nil
+	return int(rec.Val()), nil
 }
 
 // FirstSeen implements Deduper with SET NX: true the first time id is seen

@@ -31,6 +31,21 @@ type Store interface {
 	Delete(ctx context.Context, user string) (int, error)
 }
 
+// ReplyKeeper is a Store that also keeps a copy of a turn's replies beside
+// the session, written in the same atomic step and kept for RepliesTTL. When
+// a platform redelivers an update whose replies were lost (a crash, a failed
+// send), the turn is not applied again, but its replies can be sent in full.
+type ReplyKeeper interface {
+	// PutWithReplies is Put that also replaces the kept replies (nil: none).
+	PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error)
+	// Replies returns the kept replies, or nil when none are kept.
+	Replies(ctx context.Context, user string) ([]byte, error)
+}
+
+// RepliesTTL is how long a turn's replies are kept: Telegram keeps an
+// undelivered update for 24 hours.
+const RepliesTTL = 24 * time.Hour
+
 // DedupeWindow is how long a platform update id is remembered. Telegram keeps
 // undelivered updates for 24 hours; twice that leaves a margin.
 const DedupeWindow = 48 * time.Hour

@@ -52,6 +52,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -181,6 +182,17 @@ type Server struct {
 	webhook     webhookState
 	waitTimeout time.Duration
 	onSent      func(Sent, time.Time)
+	storm       *storm
+}
+
+// storm is a FailShare fault: a random share of the calls fail for a while.
+type storm struct {
+	method     string
+	share      float64
+	until      time.Time
+	code       int
+	desc       string
+	retryAfter int
 }
 
 // OnSent registers fn to be called for every message sendMessage delivers,
@@ -684,6 +696,43 @@ func defaultDescription(code, retryAfter int) string {
 	return "Error"
 }
 
+// FailShare makes about share (0 to 1) of the calls of method ("" = any)
+// that arrive during the next d fail like FailNext: error_code code as the
+// HTTP status too, a description typical for the code, parameters.retry_after
+// when retryAfter > 0, and no effect. Which calls fail is random. It models a
+// flood-control storm, e.g. FailShare("sendMessage", 0.7, 3*time.Second,
+// 429, 1). Faults of FailNext and the like are used first; a later
+// FailShare replaces this one, and d <= 0 or share <= 0 ends it early.
+// Calls records every failed call with its Status.
+func (s *Server) FailShare(method string, share float64, d time.Duration, code int, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 || share <= 0 {
+		s.storm = nil
+		return
+	}
+	s.storm = &storm{method: method, share: share, until: time.Now().Add(d), code: code,
+		desc: defaultDescription(code, retryAfter), retryAfter: retryAfter}
+}
+
+// stormFault reports whether this call of method is one FailShare fails.
+func (s *Server) stormFault(method string) *apiError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.storm
+	if st == nil {
+		return nil
+	}
+	if time.Now().After(st.until) {
+		s.storm = nil
+		return nil
+	}
+	if (st.method != "" && !strings.EqualFold(st.method, method)) || rand.Float64() >= st.share {
+		return nil
+	}
+	return &apiError{code: st.code, desc: st.desc, retryAfter: st.retryAfter}
+}
+
 // BreakNext makes the next n calls of method ("" = any) answer HTTP 502
 // with an nginx-style HTML body (not JSON). The call has no effect.
 func (s *Server) BreakNext(method string, n int) {
@@ -719,11 +768,12 @@ func (s *Server) DelayAll(method string, d time.Duration) {
 	s.delays[strings.ToLower(method)] = d
 }
 
-// ClearFaults removes all pending faults and delays.
+// ClearFaults removes all pending faults (FailShare's too) and delays.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
+	s.storm = nil
 	clear(s.delays)
 }
 
@@ -958,6 +1008,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		case faultDrop:
 			drop = true
 		}
+	} else if e := s.stormFault(method); e != nil {
+		fail(e)
+		return
 	}
 	if perr != nil {
 		fail(perr)

@@ -189,6 +189,71 @@ func TestFailNextErrorType(t *testing.T) {
 	}
 }
 
+func TestFailShare(t *testing.T) {
+	s := New(t, token)
+	bot := newBot(t, s, 5*time.Second)
+	p := tgbotapi.Params{"chat_id": "6", "text": "x"}
+
+	// share 1: every sendMessage fails with 429 and retry_after, without effect;
+	// other methods are untouched, and FailNext's faults come first.
+	s.FailShare("sendMessage", 1, time.Minute, 429, 1)
+	s.FailNext("sendMessage", 1, 500, 0)
+	_, err := bot.MakeRequest("sendMessage", p)
+	if e := apiErr(t, err); e.Code != 500 {
+		t.Fatalf("FailNext first: %+v", e)
+	}
+	for range 3 {
+		_, err := bot.MakeRequest("sendMessage", p)
+		if e := apiErr(t, err); e.Code != 429 || e.RetryAfter != 1 || e.Message != "Too Many Requests: retry after 1" {
+			t.Fatalf("storm: %+v", e)
+		}
+	}
+	if _, err := bot.MakeRequest("getMe", nil); err != nil {
+		t.Fatalf("other method failed: %v", err)
+	}
+	if len(s.Sent(6)) != 0 {
+		t.Fatal("a failed call had an effect")
+	}
+	n429 := 0
+	for _, c := range s.Calls("sendMessage") {
+		if c.Status == 429 {
+			n429++
+		}
+	}
+	if n429 != 3 {
+		t.Fatalf("%d calls recorded with 429, want 3", n429)
+	}
+
+	// share 0.5: some fail, some pass.
+	s.FailShare("sendMessage", 0.5, time.Minute, 429, 1)
+	failed := 0
+	for range 200 {
+		if _, err := bot.MakeRequest("sendMessage", p); err != nil {
+			failed++
+		}
+	}
+	if failed < 40 || failed > 160 {
+		t.Fatalf("share 0.5 failed %d of 200 calls", failed)
+	}
+
+	// It ends after its duration, and ClearFaults ends it at once.
+	s.FailShare("", 1, 50*time.Millisecond, 429, 1)
+	time.Sleep(100 * time.Millisecond)
+	if _, err := bot.MakeRequest("sendMessage", p); err != nil {
+		t.Fatalf("after the storm: %v", err)
+	}
+	s.FailShare("", 1, time.Minute, 429, 1)
+	s.ClearFaults()
+	if _, err := bot.MakeRequest("sendMessage", p); err != nil {
+		t.Fatalf("after ClearFaults: %v", err)
+	}
+	s.FailShare("", 1, time.Minute, 429, 1)
+	s.FailShare("", 0, 0, 0, 0)
+	if _, err := bot.MakeRequest("sendMessage", p); err != nil {
+		t.Fatalf("after FailShare(0): %v", err)
+	}
+}
+
 func TestFaultsInOrder(t *testing.T) {
 	s := New(t, token)
 	bot := newBot(t, s, 5*time.Second)
