@@ -71,9 +71,9 @@ type Options struct {
 	// UnsureFor is how long a turn whose save went unanswered keeps reading
 	// the session again to learn whether it landed; default 5 s.
 	UnsureFor time.Duration
-	Log     *slog.Logger
-	Observe Observer // optional
-	Meter   Meter    // optional
+	Log       *slog.Logger
+	Observe   Observer // optional
+	Meter     Meter    // optional
 }
 
 // Meter times turns for the operator's metrics (and counts active people).
