@@ -175,7 +175,9 @@ func BenchmarkRedisTurn(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := r.Handle(ctx, "42", evs[i%2]); err != nil {
+		ev := evs[i%2]
+		ev.Seq = int64(1000 + i) // as on Telegram: the turn's replies are kept for a redelivery
+		if _, err := r.Handle(ctx, "42", ev); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -194,12 +196,13 @@ func BenchmarkRedisMemoryPerSession(b *testing.B) {
 	walk := []string{"/start", "1", "1", "1", "1", "1", "有钱花", "1", "1", "1", "3", "2", "1", "1", "2", "2", "1", "1", "1", "1", "1"}
 	mem := session.NewMemory(0, nil)
 	r = chat.NewRunner(engine(b), mem, chat.Options{})
-	for _, in := range walk {
-		if _, err := r.Handle(ctx, "walker", text(in)); err != nil {
+	for i, in := range walk {
+		if _, err := r.Handle(ctx, "walker", flow.Event{Kind: flow.EventText, Text: in, Seq: int64(i + 1)}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	e, _ := mem.Get(ctx, "walker")
+	kept, _ := mem.Replies(ctx, "walker") // the last turn's replies, kept 24 h for a redelivery
 	store := session.NewRedis(client, srv.Prefix, 720*time.Hour)
 	const sessions = 10_000
 	for b.Loop() {
@@ -212,6 +215,14 @@ func BenchmarkRedisMemoryPerSession(b *testing.B) {
 		after := usedMemory(b, client)
 		b.ReportMetric(float64(after-before)/sessions, "B/session")
 		b.ReportMetric(float64(len(e.Data)), "state-bytes")
+		// A person active in the last 24 h also has the last turn's replies.
+		for i := range sessions {
+			if _, err := store.PutWithReplies(ctx, strconv.Itoa(100000000+i), e.Data, kept, 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(usedMemory(b, client)-before)/sessions, "B/active-session")
+		b.ReportMetric(float64(len(kept)), "kept-reply-bytes")
 		b.StopTimer()
 		for i := range sessions {
 			store.Delete(ctx, strconv.Itoa(100000000+i))
