@@ -399,7 +399,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 		defer cancel()
 		if !b.handle(work, in) {
 			// Not done (replies not delivered): Telegram retries later, and the
-			// session shows the current question again instead of applying it twice.
+			// session sends the turn's kept replies again instead of applying it twice.
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}

@@ -283,7 +283,7 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 
 // A slow API is waited for. A hung sendMessage times out and is not sent
 // again blindly (Telegram may have delivered it); the update is left
-// unconfirmed, comes back, and the person gets the current question again.
+// unconfirmed, comes back, and the person gets the reply (kept with the session).
 func TestSlowAndHungAPI(t *testing.T) {
 	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.CallTimeout = 500 * time.Millisecond })
 	h.fake.DelayAll("sendMessage", 200*time.Millisecond)
