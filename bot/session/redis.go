@@ -117,7 +117,8 @@ func (r *Redis) UserKey(user, suffix string) string {
 }
 
 // putScript writes only if the stored revision is still the one read, then
-// sets the sliding expiry, in one atomic step.
+// sets the sliding expiry, in one atomic step. Given a second key, it also
+// sets (or, given "", removes) the kept replies there, expiring after ARGV[5].
 var putScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 local cur = 0
@@ -129,26 +130,12 @@ if tonumber(ARGV[3]) > 0 then
 else
   redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2])
 end
-return nr
-`)
-
-// putRepliesScript is putScript that also sets (or, given "", removes) the
-// kept replies at KEYS[2] with their own expiry ARGV[5], in the same step.
-var putRepliesScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-local cur = 0
-if v then cur = tonumber(string.match(v, '^(%d+)|')) or 0 end
-if cur ~= tonumber(ARGV[1]) then return -1 end
-local nr = cur + 1
-if tonumber(ARGV[3]) > 0 then
-  redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2], 'PX', ARGV[3])
-else
-  redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2])
-end
-if ARGV[4] == '' then
-  redis.call('DEL', KEYS[2])
-else
-  redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+if #KEYS > 1 then
+  if ARGV[4] == '' then
+    redis.call('DEL', KEYS[2])
+  else
+    redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[5])
+  end
 end
 return nr
 `)
@@ -192,7 +179,7 @@ func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (i
 // the replies are written together or not at all.
 func (r *Redis) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
 	keys := []string{r.UserKey(user, r.suffix), r.repliesKey(user)}
-	n, err := putRepliesScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), replies, RepliesTTL.Milliseconds()).Int64()
+	n, err := putScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), replies, RepliesTTL.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}
