@@ -68,7 +68,6 @@ func (l *drillLoad) waitShare(t *testing.T, share float64) {
 type drillTally struct {
 	turns, applied, repeated, replaced, busy int
 	lost, twice, mismatched, sessionsLost    int
-	cut                                      []string // replies cut short: who missed what
 }
 
 // judge waits for everyone to finish and checks every conversation and
@@ -92,9 +91,6 @@ func (l *drillLoad) judge(t *testing.T, allowBusy bool, skip map[int64]bool) dri
 		tl.applied += v.applied
 		tl.repeated += v.repeated
 		tl.replaced += v.replaced
-		for _, c := range v.cut {
-			tl.cut = append(tl.cut, fmt.Sprintf("chat %d %s", chatID, c))
-		}
 		tl.busy += v.busy
 		tl.mismatched += len(v.problems)
 		tl.lost += lost
@@ -265,8 +261,9 @@ func aofWrites(t *testing.T, rp *redistest.Process, prefix string) map[int64][]i
 // a new process on the same port, with the fake Telegram repeating every
 // delivery until it gets a 200. No update may be lost or applied twice: an
 // update the killed process had applied but not answered comes again, and
-// the session recognises it (LastSeq) and shows the current question again
-// (counted as a repeated reply) instead of moving on.
+// the session recognises it (LastSeq) and sends the turn's kept replies
+// again if they did not all go out (counted as a turn answered twice), or
+// nothing if they did, instead of moving on.
 func TestDrillBotKill(t *testing.T) {
 	srv := redistest.Open(t)
 	sim := newTelegramSim(t, srv.URL, srv.Prefix)
@@ -297,10 +294,9 @@ func TestDrillBotKill(t *testing.T) {
 	if !second.running() {
 		t.Error("the restarted bot exited")
 	}
-	figure(t, "drill bot-kill: %d updates in flight at the kill, %d lost, %d applied twice, %d repeated replies (%d in place of a reply cut off by the kill), restart %.0f ms (SIGKILL to the new process's webhook set), %d updates redelivered, longest turn across the restart %.0f ms, %d people, %d turns, redis %s",
+	figure(t, "drill bot-kill: %d updates in flight at the kill, %d lost, %d applied twice, %d turns answered twice (%d of them first cut off by the kill), restart %.0f ms (SIGKILL to the new process's webhook set), %d updates redelivered, longest turn across the restart %.0f ms, %d people, %d turns, redis %s",
 		inFlight, tl.lost, tl.twice, tl.repeated, tl.replaced, ms(second.ready.Sub(killAt)), retried, ms(across),
 		len(load.results), tl.turns, redisKind(srv))
-	fullReplies(t, tl.cut, "bot killed after saving a turn, before its reply went out")
 }
 
 // TestDrill429Storm has the fake Bot API answer most sendMessage calls with
@@ -344,10 +340,10 @@ func TestDrill429Storm(t *testing.T) {
 		t.Error("no 429 was served: the storm was not exercised")
 	}
 	sim.checkLogs(bot)
-	figure(t, "drill 429-storm: %.0f%% of sendMessage answered 429 retry_after=1 for %v, %d 429s served, %d replies delivered since, %d lost, %d applied twice, %d updates redelivered (bot answered non-200), %d replies cut short, max delay %.2f s, %d people, %d turns",
+	figure(t, "drill 429-storm: %.0f%% of sendMessage answered 429 retry_after=1 for %v, %d 429s served, %d replies delivered since, %d lost, %d applied twice, %d updates redelivered (bot answered non-200; %d of them after part of the reply went out), max delay %.2f s, %d people, %d turns",
 		share*100, storm, served, delivered, tl.lost, tl.twice, redelivered, tl.replaced, maxDelay.Seconds(), len(load.results), tl.turns)
 	// The default 2 s storm stays within the bot's retry budget for one
 	// message (6 attempts, about 5 s with retry_after=1); a longer one
-	// (ANNING_DRILL_STORM=9s) makes it give up replies: see fullReplies.
-	fullReplies(t, tl.cut, fmt.Sprintf("a %v storm outlasted the bot's retries; the webhook answered 503", storm))
+	// (ANNING_DRILL_STORM=9s) makes it give up and answer 503: Telegram's
+	// redelivery then gets the kept replies, which the judge checks.
 }

@@ -30,9 +30,17 @@ const (
 // maxAttempts bounds how often a turn is recomputed after a write conflict.
 const maxAttempts = 10
 
-// errSaveUnsure marks a save that failed without an answer from the store:
-// the write may have been applied before the connection broke.
-var errSaveUnsure = errors.New("chat: unsure whether the session was saved")
+// errUnsure marks a store failure that leaves the turn's fate unknown: a
+// save that got no answer (it may have been applied before the connection
+// broke), or the kept replies of an applied turn that could not be read.
+var errUnsure = errors.New("chat: unsure whether the turn was applied")
+
+// ErrUnsettled is returned, with no replies, when the store stayed away
+// while a turn's fate was unknown. "Busy, resend" would be wrong (if the turn
+// was applied, the resend would count twice), so the transport sends nothing
+// and leaves the update for the platform to deliver again (webhook: a non-2xx
+// answer; polling: not confirmed); the session then tells what happened.
+var ErrUnsettled = errors.New("chat: turn unsettled; deliver the update again")
 
 // ActionFunc carries out one action of a turn for user, after the new state
 // is saved, and returns replies to send after the engine's.
@@ -61,6 +69,9 @@ type Runner struct {
 	observe Observer
 	meter   Meter
 	locks   keyedMutex
+
+	unsettledMu sync.Mutex
+	unsettled   map[string]int64 // user -> update whose turn is unsettled
 }
 
 // Options configure a Runner.
@@ -93,12 +104,15 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
-		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter}
+		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter,
+		unsettled: map[string]int64{}}
 }
 
 // Handle runs one turn for user and returns the replies to send. When the
 // session store fails, the error is returned with a reply telling the person
-// to resend: nothing was changed.
+// to resend: nothing was changed. When the store failed in a way that leaves
+// it unknown whether the turn was applied, the session is read again for up
+// to UnsureFor; if the store stays away, ErrUnsettled comes with no replies.
 func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
 	start := time.Now()
 	if r.meter != nil {
@@ -106,7 +120,10 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 	}
 	unlock := r.locks.lock(user)
 	defer unlock()
-	unsure := false
+	var unsureSince time.Time
+	if ev.Seq != 0 && r.isUnsettled(user, ev.Seq) {
+		unsureSince = time.Now() // its first delivery left it unknown: still so until the store answers
+	}
 	for attempt := 1; ; attempt++ {
 		replies, err := r.try(ctx, user, ev)
 		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
@@ -116,21 +133,41 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 				continue
 			}
 		}
-		unsure = unsure || errors.Is(err, errSaveUnsure)
-		if err != nil && unsure && ev.Seq != 0 && time.Since(start) < r.unsure {
-			// "Busy, resend" would be wrong if the write landed: the resend
-			// would be applied twice. Read the session again until the store
-			// answers; its LastSeq tells whether this update was applied
-			// (then its kept replies are sent) or not (then it is applied).
-			if wait.Sleep(ctx, min(20*time.Millisecond<<min(attempt, 6), time.Second)) == nil {
-				continue
+		if errors.Is(err, errUnsure) && ev.Seq != 0 && unsureSince.IsZero() {
+			unsureSince = time.Now()
+		}
+		if err == nil || unsureSince.IsZero() || errors.Is(err, errNewerSchema) {
+			r.settle(user, ev.Seq)
+			if err != nil {
+				return busy(), err
 			}
+			return replies, nil
 		}
-		if err != nil {
-			return busy(), err
+		// Read the session again until the store answers: its LastSeq tells
+		// whether this update was applied (then its kept replies are sent)
+		// or not (then it is applied now).
+		if time.Since(unsureSince) >= r.unsure || wait.Sleep(ctx, min(20*time.Millisecond<<min(attempt, 6), time.Second)) != nil {
+			r.unsettledMu.Lock()
+			r.unsettled[user] = ev.Seq
+			r.unsettledMu.Unlock()
+			return nil, fmt.Errorf("%w: %w", ErrUnsettled, err)
 		}
-		return replies, nil
 	}
+}
+
+func (r *Runner) isUnsettled(user string, seq int64) bool {
+	r.unsettledMu.Lock()
+	defer r.unsettledMu.Unlock()
+	return r.unsettled[user] == seq
+}
+
+// settle forgets an unsettled update once its turn has an outcome.
+func (r *Runner) settle(user string, seq int64) {
+	r.unsettledMu.Lock()
+	if s, ok := r.unsettled[user]; ok && s == seq {
+		delete(r.unsettled, user)
+	}
+	r.unsettledMu.Unlock()
 }
 
 // backoff sleeps a random time below 2^attempt ms (at most 64 ms).
@@ -179,15 +216,25 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		if ev.Seq != st.LastSeq {
 			return nil, nil // older than the last one: its reply was followed by others
 		}
-		if replies, ok := r.replay(ctx, user, ev.Seq, st); ok {
-			r.log.Info("redelivered update: its replies sent again", "user", user, "seq", ev.Seq)
+		replies, ok, err := r.replay(ctx, user, ev.Seq, st)
+		if err != nil {
+			// Applied, but what it answered cannot be read now: neither
+			// the question again nor "busy" would be right.
+			return nil, fmt.Errorf("chat: read kept replies: %w: %w", errUnsure, err)
+		}
+		if ok {
+			r.log.Info("redelivered update: its replies sent again", "user", user, "seq", ev.Seq, "replies", len(replies))
 			return replies, nil
 		}
 		r.log.Info("redelivered update: current question shown again", "user", user, "seq", ev.Seq)
 		return r.engine.Handle(st, flow.Event{Kind: flow.EventResend}).Replies, nil
 	}
 	out := r.engine.Handle(st, ev)
-	out.State.LastSeq = max(st.LastSeq, ev.Seq)
+	if ev.Seq != 0 {
+		// Not max(): after a week of silence Telegram may restart its ids
+		// lower, and the new ones must not look like old redeliveries.
+		out.State.LastSeq = ev.Seq
+	}
 	for _, a := range out.Actions {
 		if a.Kind == flow.DoErase {
 			return r.erase(ctx, user, out.Replies)
@@ -197,14 +244,18 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	if err != nil {
 		return nil, err
 	}
+	keep, err := keepOf(ev.Seq, out)
+	if err != nil {
+		return nil, err
+	}
 	callCtx, cancel = context.WithTimeout(ctx, r.timeout)
-	err = r.save(callCtx, user, data, entry.Rev, ev.Seq, out)
+	err = r.save(callCtx, user, data, keep, entry.Rev)
 	cancel()
 	if errors.Is(err, session.ErrConflict) {
 		return nil, err
 	}
 	if err != nil {
-		return nil, fmt.Errorf("chat: save session: %w: %w", errSaveUnsure, err)
+		return nil, fmt.Errorf("chat: save session: %w: %w", errUnsure, err)
 	}
 	if r.observe != nil {
 		r.observe(user, out)
@@ -229,42 +280,75 @@ func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Act
 // update: the engine's replies, and the actions to run again (they are
 // idempotent: evidence already kept is recognised, drafts are rebuilt).
 type kept struct {
-	Seq     int64         `json:"q"`
 	Replies []flow.Reply  `json:"r,omitempty"`
 	Actions []flow.Action `json:"a,omitempty"`
 }
 
-// save writes the new state, with the turn's replies when the store keeps
-// them and the update can come again (it has a platform id).
-func (r *Runner) save(ctx context.Context, user string, data []byte, rev, seq int64, out flow.Output) error {
-	rk, ok := r.store.(session.ReplyKeeper)
-	if !ok || seq == 0 {
-		_, err := r.store.Put(ctx, user, data, rev)
+// keepOf encodes what the turn for update seq leaves for a redelivery; an
+// update without a platform id cannot come again and leaves nothing.
+func keepOf(seq int64, out flow.Output) (session.Kept, error) {
+	if seq == 0 {
+		return session.Kept{}, nil
+	}
+	data, err := json.Marshal(kept{Replies: out.Replies, Actions: out.Actions})
+	if err != nil {
+		return session.Kept{}, fmt.Errorf("chat: encode replies: %w", err)
+	}
+	return session.Kept{Seq: seq, Replies: data}, nil
+}
+
+// save writes the new state, with what the turn leaves for a redelivery
+// when the store keeps it.
+func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, rev int64) error {
+	if rk, ok := r.store.(session.ReplyKeeper); ok && keep.Seq != 0 {
+		_, err := rk.PutWithReplies(ctx, user, data, keep, rev)
 		return err
 	}
-	keep, err := json.Marshal(kept{Seq: seq, Replies: out.Replies, Actions: out.Actions})
-	if err != nil {
-		return fmt.Errorf("chat: encode replies: %w", err)
-	}
-	_, err = rk.PutWithReplies(ctx, user, data, keep, rev)
+	_, err := r.store.Put(ctx, user, data, rev)
 	return err
 }
 
 // replay returns the replies of the turn that applied update seq, from the
-// copy kept with the session, running its actions again.
-func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]flow.Reply, bool) {
+// copy kept with the session, running its actions again: ok is false when
+// nothing is kept for it. Replies that were delivered are not sent again.
+func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]flow.Reply, bool, error) {
 	rk, ok := r.store.(session.ReplyKeeper)
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
-	data, err := rk.Replies(callCtx, user)
+	k, err := rk.Replies(callCtx, user)
 	cancel()
-	var k kept
-	if err != nil || data == nil || json.Unmarshal(data, &k) != nil || k.Seq != seq {
-		return nil, false
+	if err != nil {
+		return nil, false, err
 	}
-	return r.runActions(ctx, user, k.Actions, st, k.Replies), true
+	if k.Seq != seq {
+		return nil, false, nil
+	}
+	if k.Replies == nil {
+		return nil, true, nil // delivered: the person has them
+	}
+	var turn kept
+	if err := json.Unmarshal(k.Replies, &turn); err != nil {
+		return nil, false, nil
+	}
+	return r.runActions(ctx, user, turn.Actions, st, turn.Replies), true, nil
+}
+
+// Delivered records that the replies to update seq reached the person, so
+// a redelivery of it (the platform never learnt it was handled) sends
+// nothing twice. Transports call it after the replies went out.
+func (r *Runner) Delivered(ctx context.Context, user string, seq int64) {
+	rk, ok := r.store.(session.ReplyKeeper)
+	if !ok || seq == 0 {
+		return
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	if err := rk.Delivered(callCtx, user, seq); err != nil {
+		// Harmless: a redelivery would send the replies once more.
+		r.log.Warn("could not record replies as delivered", "user", user, "err", err)
+	}
 }
 
 func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {

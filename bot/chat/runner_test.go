@@ -343,7 +343,7 @@ type flakyStore struct {
 	puts       int
 }
 
-func (f *flakyStore) PutWithReplies(ctx context.Context, u string, d, rep []byte, rev int64) (int64, error) {
+func (f *flakyStore) PutWithReplies(ctx context.Context, u string, d []byte, rep session.Kept, rev int64) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.puts++
@@ -388,13 +388,70 @@ func TestUnsureSaveIsResolvedNotAnsweredBusy(t *testing.T) {
 			t.Errorf("landed=%v: rev %d, last update %d: want the turn applied exactly once", landed, e.Rev, st.LastSeq)
 		}
 	}
-	// When the store stays away past UnsureFor, the person is told to resend.
+	// When the store stays away past UnsureFor, nothing is answered ("busy"
+	// would make the person resend a message that may have been applied):
+	// the update is left for the platform to deliver again, and that
+	// redelivery settles it once the store is back.
 	f := &flakyStore{Memory: session.NewMemory(0, nil)}
 	r := chat.NewRunner(engine(t), f, chat.Options{UnsureFor: 200 * time.Millisecond})
 	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 20})
-	f.failPut, f.downReads, f.puts = true, 1000, 0
-	replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 21})
-	if err == nil || render(replies) != chat.MsgBusy+"\n" {
-		t.Errorf("store gone: %v %q", err, render(replies))
+	f.failPut, f.applyFirst, f.downReads, f.puts = true, true, 1000, 0
+	pick := flow.Event{Kind: flow.EventText, Text: "1", Seq: 21}
+	replies, err := r.Handle(ctx, "u", pick)
+	if !errors.Is(err, chat.ErrUnsettled) || len(replies) != 0 {
+		t.Fatalf("store gone: %v %q", err, render(replies))
+	}
+	f.mu.Lock()
+	f.downReads = 0
+	f.mu.Unlock()
+	replies, err = r.Handle(ctx, "u", pick)
+	if err != nil || !strings.Contains(render(replies), "第一千零三十三条") {
+		t.Errorf("redelivery after the store came back: %v\n%s", err, render(replies))
+	}
+	if e, _ := f.Memory.Get(ctx, "u"); e.Rev != 2 {
+		t.Errorf("rev %d: the turn was applied %d times", e.Rev, e.Rev-1)
+	}
+}
+
+// Once the replies of an update were delivered, its redelivery (Telegram
+// never got the answer) sends nothing; the replies of an undelivered one are
+// sent again.
+func TestDeliveredRepliesAreNotSentTwice(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	law := flow.Event{Kind: flow.EventText, Text: "/law", Seq: 30}
+	if _, err := r.Handle(ctx, "u", law); err != nil {
+		t.Fatal(err)
+	}
+	r.Delivered(ctx, "u", 30)
+	if replies, err := r.Handle(ctx, "u", law); err != nil || len(replies) != 0 {
+		t.Errorf("a delivered update's redelivery was answered: %v %s", err, render(replies))
+	}
+	pick := flow.Event{Kind: flow.EventText, Text: "1", Seq: 31}
+	r.Handle(ctx, "u", pick)
+	r.Delivered(ctx, "u", 30) // late, for an older update: changes nothing
+	if replies, _ := r.Handle(ctx, "u", pick); !strings.Contains(render(replies), "第一千零三十三条") {
+		t.Errorf("an undelivered update's replies were not sent again: %s", render(replies))
+	}
+}
+
+// Telegram may restart update ids lower after a long silence; every later
+// update must still be applied, not only the first.
+func TestUpdatesAfterAnIDResetAreAllApplied(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 900000})
+	e, _ := mem.Get(ctx, "u")
+	st, _ := chat.Decode(e.Data)
+	st.Updated -= int64((72 * time.Hour).Seconds()) // three days of silence
+	data, _ := chat.Encode(st)
+	if _, err := mem.Put(ctx, "u", data, e.Rev); err != nil {
+		t.Fatal(err)
+	}
+	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 12345})
+	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 12346}); !strings.Contains(render(replies), "第一千零三十三条") {
+		t.Errorf("the second update after the reset was not applied: %s", render(replies))
 	}
 }

@@ -41,23 +41,34 @@ func (c countedStore) Delete(ctx context.Context, user string) (int, error) {
 
 // PutWithReplies forwards to the store when it keeps replies; otherwise the
 // replies are dropped and it is a plain Put.
-func (c countedStore) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
+func (c countedStore) PutWithReplies(ctx context.Context, user string, data []byte, kept session.Kept, rev int64) (int64, error) {
 	rk, ok := c.Store.(session.ReplyKeeper)
 	if !ok {
 		return c.Put(ctx, user, data, rev)
 	}
-	r, err := rk.PutWithReplies(ctx, user, data, replies, rev)
+	r, err := rk.PutWithReplies(ctx, user, data, kept, rev)
 	c.m.StoreError(c.name+".put", err)
 	return r, err
 }
 
 // Replies forwards to the store when it keeps replies.
-func (c countedStore) Replies(ctx context.Context, user string) ([]byte, error) {
+func (c countedStore) Replies(ctx context.Context, user string) (session.Kept, error) {
 	rk, ok := c.Store.(session.ReplyKeeper)
 	if !ok {
-		return nil, nil
+		return session.Kept{}, nil
 	}
-	r, err := rk.Replies(ctx, user)
+	k, err := rk.Replies(ctx, user)
 	c.m.StoreError(c.name+".replies", err)
-	return r, err
+	return k, err
+}
+
+// Delivered forwards to the store when it keeps replies.
+func (c countedStore) Delivered(ctx context.Context, user string, seq int64) error {
+	rk, ok := c.Store.(session.ReplyKeeper)
+	if !ok {
+		return nil
+	}
+	err := rk.Delivered(ctx, user, seq)
+	c.m.StoreError(c.name+".delivered", err)
+	return err
 }

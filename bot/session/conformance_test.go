@@ -195,49 +195,51 @@ var cases = []struct {
 			}
 		}
 	}},
-	{"replies are kept with the write, replaced and erased", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
-		if r, err := s.Replies(ctx, "42"); r != nil || err != nil {
-			t.Fatalf("replies of nobody: %q %v", r, err)
+	{"replies are kept with the write, replaced, marked delivered and erased", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		want := func(user string, seq int64, replies string) {
+			t.Helper()
+			k, err := s.Replies(ctx, user)
+			if err != nil || k.Seq != seq || string(k.Replies) != replies || (replies == "" && k.Replies != nil) {
+				t.Fatalf("kept for %s: %d %q %v; want %d %q", user, k.Seq, k.Replies, err, seq, replies)
+			}
 		}
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), []byte("第一轮的回复"), 0); err != nil {
+		want("42", 0, "")
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), session.Kept{Seq: 101, Replies: []byte("第一轮|的回复")}, 0); err != nil {
 			t.Fatal(err)
 		}
-		if r, _ := s.Replies(ctx, "42"); string(r) != "第一轮的回复" {
-			t.Fatalf("replies: %q", r)
-		}
+		want("42", 101, "第一轮|的回复")
 		// A refused write leaves both the session and the replies as they were.
-		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), []byte("lost"), 0); !errors.Is(err, session.ErrConflict) {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), session.Kept{Seq: 102, Replies: []byte("lost")}, 0); !errors.Is(err, session.ErrConflict) {
 			t.Fatalf("stale put: %v", err)
 		}
-		if r, _ := s.Replies(ctx, "42"); string(r) != "第一轮的回复" {
-			t.Fatalf("replies after a refused write: %q", r)
+		want("42", 101, "第一轮|的回复")
+		// Delivered drops only the replies of that update.
+		if err := s.Delivered(ctx, "42", 100); err != nil {
+			t.Fatal(err)
 		}
-		// A plain Put leaves them; a PutWithReplies without replies removes them.
+		want("42", 101, "第一轮|的回复")
+		if err := s.Delivered(ctx, "42", 101); err != nil {
+			t.Fatal(err)
+		}
+		want("42", 101, "")
+		// A plain Put leaves what is kept; a PutWithReplies of Seq 0 removes it.
 		mustPut(t, s, "42", "state 2", 1)
-		if r, _ := s.Replies(ctx, "42"); string(r) != "第一轮的回复" {
-			t.Fatalf("replies after a plain put: %q", r)
-		}
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), nil, 2); err != nil {
+		want("42", 101, "")
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), session.Kept{}, 2); err != nil {
 			t.Fatal(err)
 		}
-		if r, _ := s.Replies(ctx, "42"); r != nil {
-			t.Fatalf("replies after an empty write: %q", r)
-		}
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), []byte("第四轮"), 3); err != nil {
+		want("42", 0, "")
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), session.Kept{Seq: 104, Replies: []byte("第四轮")}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), []byte("别人的"), 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), session.Kept{Seq: 9, Replies: []byte("别人的")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.Delete(ctx, "42"); n != 1 || err != nil {
 			t.Fatalf("delete: %d %v", n, err)
 		}
-		if r, _ := s.Replies(ctx, "42"); r != nil {
-			t.Fatalf("replies survive the erase: %q", r)
-		}
-		if r, _ := s.Replies(ctx, "7"); string(r) != "别人的" {
-			t.Fatalf("another user's replies: %q", r)
-		}
+		want("42", 0, "")
+		want("7", 9, "别人的")
 	}},
 	{"cancelled context is an error, not a hang", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
 		c, cancel := context.WithCancel(ctx)

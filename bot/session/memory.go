@@ -21,8 +21,8 @@ type memEntry struct {
 	rev     int64
 	expires time.Time
 
-	replies        []byte
-	repliesExpires time.Time
+	kept        Kept
+	keptExpires time.Time
 }
 
 // NewMemory returns an empty memory store.
@@ -58,15 +58,15 @@ func (m *Memory) Get(ctx context.Context, user string) (Entry, error) {
 
 // Put implements Store; kept replies stay as they are.
 func (m *Memory) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
-	return m.put(ctx, user, data, nil, false, rev)
+	return m.put(ctx, user, data, nil, rev)
 }
 
 // PutWithReplies implements ReplyKeeper.
-func (m *Memory) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
-	return m.put(ctx, user, data, replies, true, rev)
+func (m *Memory) PutWithReplies(ctx context.Context, user string, data []byte, kept Kept, rev int64) (int64, error) {
+	return m.put(ctx, user, data, &kept, rev)
 }
 
-func (m *Memory) put(ctx context.Context, user string, data, replies []byte, setReplies bool, rev int64) (int64, error) {
+func (m *Memory) put(ctx context.Context, user string, data []byte, kept *Kept, rev int64) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -76,32 +76,44 @@ func (m *Memory) put(ctx context.Context, user string, data, replies []byte, set
 	if e.rev != rev {
 		return 0, ErrConflict
 	}
-	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1, replies: e.replies, repliesExpires: e.repliesExpires}
+	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1, kept: e.kept, keptExpires: e.keptExpires}
 	if m.ttl > 0 {
 		next.expires = m.now().Add(m.ttl)
 	}
-	if setReplies {
-		next.replies, next.repliesExpires = append([]byte(nil), replies...), m.now().Add(RepliesTTL)
-		if len(replies) == 0 {
-			next.replies = nil
-		}
+	if kept != nil {
+		next.kept = Kept{Seq: kept.Seq, Replies: append([]byte(nil), kept.Replies...)}
+		next.keptExpires = m.now().Add(RepliesTTL)
 	}
 	m.entries[user] = next
 	return next.rev, nil
 }
 
 // Replies implements ReplyKeeper.
-func (m *Memory) Replies(ctx context.Context, user string) ([]byte, error) {
+func (m *Memory) Replies(ctx context.Context, user string) (Kept, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return Kept{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.live(user)
-	if !ok || e.replies == nil || m.now().After(e.repliesExpires) {
-		return nil, nil
+	if !ok || e.kept.Seq == 0 || m.now().After(e.keptExpires) {
+		return Kept{}, nil
 	}
-	return append([]byte(nil), e.replies...), nil
+	return Kept{Seq: e.kept.Seq, Replies: append([]byte(nil), e.kept.Replies...)}, nil
+}
+
+// Delivered implements ReplyKeeper.
+func (m *Memory) Delivered(ctx context.Context, user string, seq int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if e, ok := m.live(user); ok && e.kept.Seq == seq {
+		e.kept.Replies = nil
+		m.entries[user] = e
+	}
+	return nil
 }
 
 // Delete implements Store.

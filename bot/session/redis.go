@@ -176,10 +176,14 @@ func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (i
 }
 
 // PutWithReplies implements ReplyKeeper with one EVALSHA: the session and
-// the replies are written together or not at all.
-func (r *Redis) PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error) {
+// the replies ("SEQ|REPLIES") are written together or not at all.
+func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, kept Kept, rev int64) (int64, error) {
 	keys := []string{r.UserKey(user, r.suffix), r.repliesKey(user)}
-	n, err := putScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), replies, RepliesTTL.Milliseconds()).Int64()
+	value := ""
+	if kept.Seq != 0 {
+		value = strconv.FormatInt(kept.Seq, 10) + "|" + string(kept.Replies)
+	}
+	n, err := putScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), value, RepliesTTL.Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}
@@ -190,15 +194,43 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data, replies [
 }
 
 // Replies implements ReplyKeeper with one GET.
-func (r *Redis) Replies(ctx context.Context, user string) ([]byte, error) {
-	v, err := r.client.Get(ctx, r.repliesKey(user)).Bytes()
+func (r *Redis) Replies(ctx context.Context, user string) (Kept, error) {
+	v, err := r.client.Get(ctx, r.repliesKey(user)).Result()
 	if errors.Is(err, redis.Nil) {
-		return nil, nil
+		return Kept{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("session: redis get replies: %w", err)
+		return Kept{}, fmt.Errorf("session: redis get replies: %w", err)
 	}
-	return v, nil
+	seqText, replies, _ := strings.Cut(v, "|")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if err != nil {
+		return Kept{}, nil // not written by this store: as if nothing were kept
+	}
+	k := Kept{Seq: seq}
+	if replies != "" {
+		k.Replies = []byte(replies)
+	}
+	return k, nil
+}
+
+// deliveredScript keeps only "SEQ|" once the replies of SEQ arrived, unless
+// a newer turn's replies replaced them meanwhile.
+var deliveredScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
+  redis.call('SET', KEYS[1], ARGV[1] .. '|', 'PX', ARGV[2])
+end
+return 0
+`)
+
+// Delivered implements ReplyKeeper with one EVALSHA.
+func (r *Redis) Delivered(ctx context.Context, user string, seq int64) error {
+	err := deliveredScript.Run(ctx, r.client, []string{r.repliesKey(user)}, strconv.FormatInt(seq, 10), RepliesTTL.Milliseconds()).Err()
+	if err != nil {
+		return fmt.Errorf("session: redis delivered: %w", err)
+	}
+	return nil
 }
 
 // Delete implements Store: the user's record and its kept replies go in one

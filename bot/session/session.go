@@ -32,14 +32,24 @@ type Store interface {
 }
 
 // ReplyKeeper is a Store that also keeps a copy of a turn's replies beside
-// the session, written in the same atomic step and kept for RepliesTTL. When
-// a platform redelivers an update whose replies were lost (a crash, a failed
-// send), the turn is not applied again, but its replies can be sent in full.
+// the session, written in the same atomic step and kept for RepliesTTL, until
+// they were delivered. When a platform redelivers an update whose replies
+// were lost (a crash, a failed send), the turn is not applied again, but its
+// replies can be sent in full; when they had arrived, nothing is sent twice.
 type ReplyKeeper interface {
-	// PutWithReplies is Put that also replaces the kept replies (nil: none).
-	PutWithReplies(ctx context.Context, user string, data, replies []byte, rev int64) (int64, error)
-	// Replies returns the kept replies, or nil when none are kept.
-	Replies(ctx context.Context, user string) ([]byte, error)
+	// PutWithReplies is Put that also replaces what is kept (Seq 0: nothing).
+	PutWithReplies(ctx context.Context, user string, data []byte, kept Kept, rev int64) (int64, error)
+	// Replies returns what is kept, or the zero Kept.
+	Replies(ctx context.Context, user string) (Kept, error)
+	// Delivered drops the replies of update seq, if they are the ones kept,
+	// and remembers that they arrived.
+	Delivered(ctx context.Context, user string, seq int64) error
+}
+
+// Kept is what a turn leaves for a redelivery of its update.
+type Kept struct {
+	Seq     int64  // the platform update the turn applied
+	Replies []byte // opaque to the store; nil once they were delivered
 }
 
 // RepliesTTL is how long a turn's replies are kept: Telegram keeps an

@@ -27,8 +27,17 @@ import (
 )
 
 // Handler runs one turn; *chat.Runner implements it.
+//
+// An error with no replies means the turn could not be settled: nothing is
+// sent and the update is left for Telegram to deliver again.
 type Handler interface {
 	Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error)
+}
+
+// deliveryRecorder is a Handler that wants to know when a turn's replies
+// went out, so a redelivery of its update sends nothing twice.
+type deliveryRecorder interface {
+	Delivered(ctx context.Context, user string, seq int64)
 }
 
 // Default endpoints of the official Bot API (patterns as the library's).
@@ -445,10 +454,14 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	}
 	stopTyping := b.typing(ctx, in.ChatID)
 	start := time.Now()
-	replies, err := b.h.Handle(ctx, strconv.FormatInt(in.ChatID, 10), in.Event)
+	user := strconv.FormatInt(in.ChatID, 10)
+	replies, err := b.h.Handle(ctx, user, in.Event)
 	stopTyping()
 	if err != nil {
 		b.log.Error("turn failed", "user", in.ChatID, "err", err)
+		if len(replies) == 0 {
+			return false // unsettled: Telegram delivers it again
+		}
 	}
 	b.log.Debug("update handled", "user", in.ChatID, "update", in.UpdateID, "kind", in.kind(),
 		"replies", len(replies), "ms", time.Since(start).Milliseconds())
@@ -459,6 +472,9 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	// buttons stay: the person still needs them.
 	before := b.openKeyboard(in.ChatID)
 	sent := b.send(ctx, in.ChatID, replies)
+	if rec, ok := b.h.(deliveryRecorder); ok && sent && len(replies) > 0 {
+		rec.Delivered(ctx, user, in.Event.Seq)
+	}
 	if in.CallbackID != "" {
 		toast := ""
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
