@@ -47,8 +47,7 @@ type BlobStore interface {
 // Dir is a BlobStore in a folder (EVIDENCE_DIR):
 //
 //	DIR/tmp/              files being written
-//	DIR/users/KEY/SHA256  kept files; KEY is a keyed hash of the person's id,
-//	                      so no path is ever built from anything a person sent
+//	DIR/users/KEY/SHA256  kept files; KEY is a hash of the person's id (userKey)
 type Dir struct {
 	root string
 }
@@ -65,8 +64,10 @@ func NewDir(root string) (*Dir, error) {
 
 var shaRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
-// userKey names a person's folder (Dir) or key prefix (S3) by a keyed hash of
-// their id, so no path is ever built from anything a person sent.
+// userKey names a person's folder (Dir) or key prefix (S3) by a hash of
+// their id, so no path is ever built from anything a person sent and no id
+// is written out. It is not a secret: whoever holds the storage and guesses
+// an id can confirm it (and holds the evidence itself anyway).
 func userKey(user string) string {
 	h := sha256.Sum256([]byte("anning-evidence-user:" + user))
 	return hex.EncodeToString(h[:16])

@@ -241,7 +241,7 @@ func userKey(user string) string {
 }
 
 // On disk: one file per distinct content, named by its hash, in a folder
-// named by the keyed hash of the person, nothing left in tmp/.
+// named by the hash of the person, nothing left in tmp/.
 func TestDirLayout(t *testing.T) {
 	d, root := newDir(t)
 	b := putString(t, d, "u-42", "催收短信截图")

@@ -38,7 +38,7 @@ type S3Config struct {
 
 // S3 is a BlobStore in a bucket of an S3-compatible server, laid out like Dir:
 //
-//	users/KEY/SHA256  kept files; KEY is the same keyed hash of the person's id
+//	users/KEY/SHA256  kept files; KEY is the same hash of the person's id (userKey)
 //	users/KEY/.last   empty marker, rewritten on every Put: when the person
 //	                  last sent something, even bytes that were already kept
 type S3 struct {
@@ -153,22 +153,21 @@ func (s *S3) Put(ctx context.Context, user string, r io.Reader, max int64) (Blob
 		return Blob{}, fmt.Errorf("evidence: write file: %w", err)
 	}
 	b := Blob{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
-	key := userPrefix(user) + b.SHA256
-	// Bytes already kept are not sent again; the marker below still says
-	// the person was active.
-	if info, err := s.c.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{}); err != nil || info.Size != n {
-		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-			return Blob{}, fmt.Errorf("evidence: rewind temp file: %w", err)
-		}
-		_, err := s.c.PutObject(ctx, s.bucket, key, tmp, n, minio.PutObjectOptions{ContentType: "application/octet-stream"})
-		if err != nil {
-			return Blob{}, fmt.Errorf("evidence: upload %s: %w", key, err)
-		}
-	}
+	// The marker first: if the upload then fails, only a marker is left,
+	// never a file the person was told was not kept.
 	_, err = s.c.PutObject(ctx, s.bucket, userPrefix(user)+lastMarker, strings.NewReader(""), 0,
 		minio.PutObjectOptions{ContentType: "application/octet-stream"})
 	if err != nil {
 		return Blob{}, fmt.Errorf("evidence: mark activity: %w", err)
+	}
+	// Uploaded even when the same bytes are kept already: a fresh object
+	// time keeps a retention sweep running meanwhile from removing it.
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return Blob{}, fmt.Errorf("evidence: rewind temp file: %w", err)
+	}
+	_, err = s.c.PutObject(ctx, s.bucket, userPrefix(user)+b.SHA256, tmp, n, minio.PutObjectOptions{ContentType: "application/octet-stream"})
+	if err != nil {
+		return Blob{}, fmt.Errorf("evidence: upload: %w", err)
 	}
 	return b, nil
 }

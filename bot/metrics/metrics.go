@@ -38,6 +38,7 @@ type Metrics struct {
 
 	mu     sync.Mutex
 	active map[string]time.Time // user id -> last turn; never exported, only counted
+	pruned time.Time
 	now    func() time.Time
 }
 
@@ -48,12 +49,12 @@ func New() *Metrics {
 	m.updates = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_updates_total",
 		Help: "Updates received, by kind (text, command, button, photo, document, forward, unsupported, group, other)."}, []string{"kind"})
 	m.turn = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "anning_turn_duration_seconds",
-		Help:    "Time to run one turn: session read, engine, actions, session write.",
+		Help:    "Time from an update's arrival to its replies being ready: waiting for the person's earlier turns, session read, engine, session write, actions.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}})
 	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_store_errors_total",
-		Help: "Session store (Redis) errors, by operation and kind (timeout, unavailable, conflict, corrupt)."}, []string{"op", "kind"})
+		Help: "Session store (Redis) errors, by operation and kind (timeout, canceled, unavailable, conflict)."}, []string{"op", "kind"})
 	m.telegramErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_telegram_errors_total",
-		Help: "Failed Bot API calls, by method and kind (the HTTP-style code, or network)."}, []string{"method", "kind"})
+		Help: "Failed Bot API attempts (each retry counts), by method and kind (the HTTP-style code, or network)."}, []string{"method", "kind"})
 	m.tooMany = prometheus.NewCounter(prometheus.CounterOpts{Name: "anning_telegram_429_total",
 		Help: "Bot API answers 429 Too Many Requests (flood control)."})
 	m.evidenceFiles = prometheus.NewCounter(prometheus.CounterOpts{Name: "anning_evidence_files_total",
@@ -100,13 +101,14 @@ func (m *Metrics) Turn(user string, d time.Duration) {
 	now := m.now()
 	m.mu.Lock()
 	m.active[user] = now
-	if len(m.active)%1024 == 0 { // forget the idle now and then, so the map stays small
+	if now.Sub(m.pruned) > time.Minute { // forget the idle now and then, so the map stays small
 		m.pruneLocked(now)
 	}
 	m.mu.Unlock()
 }
 
 func (m *Metrics) pruneLocked(now time.Time) {
+	m.pruned = now
 	for u, t := range m.active {
 		if now.Sub(t) > ActiveWindow {
 			delete(m.active, u)

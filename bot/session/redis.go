@@ -80,10 +80,11 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 // Redis is the production Store. Key layout (PREFIX defaults to "anning"; the
 // {u:ID} hash tag keeps all of one user's keys in one cluster slot):
 //
-//	PREFIX:{u:ID}:session   string "REV|STATE_JSON", expires after the idle TTL
-//	PREFIX:upd:ID           de-duplication marker of a platform update
-//
-//	PREFIX:{u:ID}:evidence  the evidence ledger (see Record), expires after DATA_RETENTION
+//	PREFIX:{u:ID}:session          string "REV|STATE_JSON", expires after the idle TTL
+//	PREFIX:{u:ID}:session:replies  "SEQ|KEPT": the last turn's replies until
+//	                               delivered, then "SEQ|"; the shorter of 24 h and the idle TTL
+//	PREFIX:{u:ID}:evidence         the evidence ledger (see Record), expires after DATA_RETENTION
+//	PREFIX:upd:ID                  de-duplication marker of a platform update (FirstSeen)
 //
 // Each record is erased by the part of the bot that keeps it (chat.Eraser).
 type Redis struct {
@@ -140,6 +141,14 @@ end
 return nr
 `)
 
+// repliesTTL keeps the replies no longer than the session they belong to.
+func (r *Redis) repliesTTL() time.Duration {
+	if r.ttl > 0 && r.ttl < RepliesTTL {
+		return r.ttl
+	}
+	return RepliesTTL
+}
+
 // repliesKey is where a record's kept replies live, in the user's slot.
 func (r *Redis) repliesKey(user string) string { return r.UserKey(user, r.suffix+":replies") }
 
@@ -183,7 +192,7 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, ke
 	if kept.Seq != 0 {
 		value = strconv.FormatInt(kept.Seq, 10) + "|" + string(kept.Replies)
 	}
-	n, err := putScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), value, RepliesTTL.Milliseconds()).Int64()
+	n, err := putScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}
@@ -226,7 +235,7 @@ return 0
 
 // Delivered implements ReplyKeeper with one EVALSHA.
 func (r *Redis) Delivered(ctx context.Context, user string, seq int64) error {
-	err := deliveredScript.Run(ctx, r.client, []string{r.repliesKey(user)}, strconv.FormatInt(seq, 10), RepliesTTL.Milliseconds()).Err()
+	err := deliveredScript.Run(ctx, r.client, []string{r.repliesKey(user)}, strconv.FormatInt(seq, 10), r.repliesTTL().Milliseconds()).Err()
 	if err != nil {
 		return fmt.Errorf("session: redis delivered: %w", err)
 	}
