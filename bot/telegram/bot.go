@@ -23,7 +23,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/anning-bot/anning/bot/flow"
-	"github.com/anning-bot/anning/bot/internal/wait"
 )
 
 // Handler runs one turn; *chat.Runner implements it.
@@ -202,79 +201,6 @@ func (b *Bot) mode() string {
 		return "webhook"
 	}
 	return "polling"
-}
-
-// poll is the getUpdates loop. A batch is handled (chats in parallel, each
-// chat in order) before the offset moves past it, so an update is confirmed
-// to Telegram only once handled.
-func (b *Bot) poll(ctx context.Context) error {
-	p := tgbotapi.Params{}
-	p.AddBool("drop_pending_updates", false)
-	if _, err := b.c.call(ctx, "deleteWebhook", p, 0); err != nil {
-		return fmt.Errorf("telegram: leave webhook mode: %w", err)
-	}
-	work, stopWork := b.drainContext(ctx)
-	defer stopWork()
-	d := newDispatcher(b.cfg.Workers, func(in incoming) bool { return b.handle(work, in) })
-	var offset int64
-	readyOnce := sync.Once{}
-	failures := 0
-	for ctx.Err() == nil {
-		raws, err := b.getUpdates(ctx, offset, b.cfg.PollTimeout)
-		readyOnce.Do(func() { close(b.ready) })
-		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
-			if errorCode(err) == http.StatusUnauthorized || errorCode(err) == http.StatusNotFound {
-				return fmt.Errorf("telegram: the bot token was refused: %w", err)
-			}
-			failures++
-			delay := min(time.Duration(failures)*time.Second, 30*time.Second)
-			if errorCode(err) == http.StatusConflict {
-				b.log.Error("another process is polling this bot, or a webhook is set", "err", err)
-				delay = 5 * time.Second
-			} else {
-				b.log.Warn("getUpdates failed", "err", err)
-			}
-			_ = wait.Sleep(ctx, delay)
-			continue
-		}
-		failures = 0
-		if len(raws) == 0 {
-			continue
-		}
-		batch := d.newBatch()
-		prev := offset - 1
-		for _, raw := range raws {
-			in, err := decodeUpdate(raw)
-			if err != nil {
-				id := updateIDOf(raw)
-				if id == 0 {
-					id = prev + 1 // ids are consecutive: an unreadable one still takes its place
-				}
-				b.log.Warn("malformed update skipped", "err", err, "bytes", len(raw), "update", id)
-				batch.skip(id)
-				prev = id
-				continue
-			}
-			batch.submit(in)
-			prev = in.UpdateID
-		}
-		if next := batch.wait(work); next > offset {
-			offset = next // the next id to ask for: past every handled update
-		}
-	}
-	// Shutdown: tell Telegram which updates were handled; the rest come again.
-	confirmCtx, cancel := context.WithTimeout(context.Background(), b.cfg.CallTimeout)
-	defer cancel()
-	if offset > 0 {
-		if _, err := b.getUpdates(confirmCtx, offset, 0); err != nil {
-			b.log.Warn("could not confirm handled updates; Telegram will resend them and they will be skipped", "err", err)
-		}
-	}
-	b.log.Info("telegram polling stopped", "next_update", offset)
-	return nil
 }
 
 // drainContext is the context for handling updates: it outlives ctx by

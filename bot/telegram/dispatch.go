@@ -1,10 +1,6 @@
 package telegram
 
-import (
-	"context"
-	"sort"
-	"sync"
-)
+import "sync"
 
 // dispatcher runs updates: each chat's strictly in order, different chats in
 // parallel, at most `workers` chats at once. Submitting blocks while all
@@ -31,7 +27,8 @@ func newDispatcher(workers int, handle func(incoming) bool) *dispatcher {
 	return &dispatcher{sem: make(chan struct{}, workers), handle: handle, chats: map[int64]*chatQueue{}}
 }
 
-// submit queues an update behind its chat's earlier ones.
+// submit queues an update behind its chat's earlier ones; the job's done
+// channel closes once it was handled.
 func (d *dispatcher) submit(in incoming) *job {
 	j := &job{in: in, done: make(chan struct{})}
 	d.mu.Lock()
@@ -64,53 +61,4 @@ func (d *dispatcher) work(chatID int64, q *chatQueue) {
 		j.handled = d.handle(j.in)
 		close(j.done)
 	}
-}
-
-// batch is one getUpdates answer.
-type batch struct {
-	d       *dispatcher
-	jobs    []*job
-	skipped []int64
-}
-
-func (d *dispatcher) newBatch() *batch { return &batch{d: d} }
-
-func (b *batch) submit(in incoming) { b.jobs = append(b.jobs, b.d.submit(in)) }
-
-// skip records an update that needs no handling (malformed).
-func (b *batch) skip(id int64) { b.skipped = append(b.skipped, id) }
-
-// wait blocks until every job is done or ctx ends, and returns the offset to
-// confirm: one past the last update id before the first one not handled.
-func (b *batch) wait(ctx context.Context) int64 {
-	type item struct {
-		id   int64
-		done bool
-	}
-	var items []item
-	for _, id := range b.skipped {
-		items = append(items, item{id, true})
-	}
-	for _, j := range b.jobs {
-		select {
-		case <-j.done:
-			items = append(items, item{j.in.UpdateID, j.handled})
-		case <-ctx.Done():
-			select {
-			case <-j.done:
-				items = append(items, item{j.in.UpdateID, j.handled})
-			default:
-				items = append(items, item{j.in.UpdateID, false})
-			}
-		}
-	}
-	sort.Slice(items, func(i, k int) bool { return items[i].id < items[k].id })
-	var next int64
-	for _, it := range items {
-		if !it.done {
-			break
-		}
-		next = it.id + 1
-	}
-	return next
 }

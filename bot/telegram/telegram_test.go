@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -266,6 +267,30 @@ func TestFloodControlAndServerErrorsAreRetried(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if n := len(h.fake.Sent(43)); n != 1 {
 		t.Errorf("%d messages delivered after 5xx retries, want exactly 1", n)
+	}
+}
+
+// In polling mode a chat stuck behind a long flood-control wait does not
+// hold the others back: updates fetched after it are handled meanwhile, and
+// every update is confirmed only once handled.
+func TestPollingChatStuckInFloodWaitDoesNotBlockOthers(t *testing.T) {
+	h := newHarness(t, shipped(t), nil)
+	h.fake.FailNext("sendMessage", 1, 429, 3)
+	stuck := h.fake.PushText(41, "/help")
+	h.fake.WaitCalls(t, "sendMessage", 1) // chat 41 now waits 3 s
+	other := h.fake.PushText(42, "/help")
+	contains(t, h.fake.WaitSent(t, 42, 1)[0], "/menu 回到主菜单")
+	if n := len(h.fake.Sent(41)); n != 0 {
+		t.Fatalf("chat 42 was answered only after chat 41's wait (%d messages to 41): head-of-line blocking", n)
+	}
+	if !slices.Contains(h.fake.Unconfirmed(), stuck) {
+		t.Error("the stuck update was confirmed before it was handled")
+	}
+	contains(t, h.fake.WaitSent(t, 41, 1)[0], "/menu 回到主菜单")
+	h.fake.WaitConfirmed(t, other)
+	time.Sleep(200 * time.Millisecond)
+	if a, b := len(h.fake.Sent(41)), len(h.fake.Sent(42)); a != 1 || b != 1 {
+		t.Errorf("answers: %d to chat 41, %d to chat 42; want one each (none handled twice)", a, b)
 	}
 }
 
