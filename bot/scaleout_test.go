@@ -250,7 +250,7 @@ func (b *hookBot) kill(t *testing.T) {
 type telegramSim struct {
 	t        *testing.T
 	fake     *fakebot.Server
-	redisURL string
+	redisEnv []string // how the bots reach Redis: REDIS_URL, or REDIS_ADDRS and REDIS_SENTINEL_MASTER
 	prefix   string
 	store    *session.Redis // reads sessions for the checks
 	evidence string
@@ -268,18 +268,24 @@ type telegramSim struct {
 func (s *telegramSim) halt() { s.stopOnce.Do(func() { close(s.stop) }) }
 
 func newTelegramSim(t *testing.T, redisURL, prefix string) *telegramSim {
-	s := &telegramSim{t: t, fake: fakebot.New(t, simToken), redisURL: redisURL, prefix: prefix,
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newTelegramSimOver(t, redis.NewClient(opt), []string{"REDIS_URL=" + redisURL}, prefix)
+}
+
+// newTelegramSimOver is newTelegramSim for bots that reach Redis by the
+// variables redisEnv (e.g. REDIS_ADDRS and REDIS_SENTINEL_MASTER); client,
+// closed when the test ends, is for the test's own reads of the sessions.
+func newTelegramSimOver(t *testing.T, client redis.UniversalClient, redisEnv []string, prefix string) *telegramSim {
+	s := &telegramSim{t: t, fake: fakebot.New(t, simToken), redisEnv: redisEnv, prefix: prefix,
 		evidence: t.TempDir(), sent: map[int64][]string{}, stop: make(chan struct{})}
 	s.fake.OnSent(func(m fakebot.Sent, _ time.Time) {
 		s.mu.Lock()
 		s.sent[m.ChatID] = append(s.sent[m.ChatID], m.Text)
 		s.mu.Unlock()
 	})
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := redis.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	s.store = session.NewRedis(client, prefix, 0)
 	t.Cleanup(s.halt)
@@ -323,8 +329,9 @@ func (s *telegramSim) startBot(name, addr string) *hookBot {
 	b := &hookBot{name: name, addr: addr, url: "http://" + addr + "/hook", exited: make(chan struct{}), logs: &syncBuffer{}}
 	b.cmd = exec.Command(os.Args[0]) // TestMain turns it into the bot
 	b.cmd.Env = append(os.Environ(), "ANNING_RUN_AS_BOT=1", "TELEGRAM_BOT_TOKEN="+simToken,
-		"TELEGRAM_API_ENDPOINT="+s.fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT="+s.fake.FileEndpoint(),
-		"REDIS_URL="+s.redisURL, "REDIS_PREFIX="+s.prefix, "TELEGRAM_GLOBAL_RATE=0", "TELEGRAM_CHAT_RATE=0",
+		"TELEGRAM_API_ENDPOINT="+s.fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT="+s.fake.FileEndpoint())
+	b.cmd.Env = append(b.cmd.Env, s.redisEnv...)
+	b.cmd.Env = append(b.cmd.Env, "REDIS_PREFIX="+s.prefix, "TELEGRAM_GLOBAL_RATE=0", "TELEGRAM_CHAT_RATE=0",
 		"LOG_LEVEL=warn", "EVIDENCE_DIR="+s.evidence, "HTTP_ADDR=",
 		"WEBHOOK_URL="+b.url, "WEBHOOK_SECRET="+hookSecret, "WEBHOOK_ADDR="+addr)
 	b.cmd.Stdout, b.cmd.Stderr = b.logs, b.logs

@@ -39,29 +39,28 @@ type Process struct {
 // (CI set) it fails. The server is killed when the test ends.
 func StartProcess(t testing.TB, extra ...string) *Process {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("redis-server not found: CI must run this test (.ci/run installs redis-server): %v", err)
-		}
-		t.Skipf("redis-server not found (apt-get install redis-server): %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir := t.TempDir()
+	p := newProcess(t)
+	p.args = append([]string{p.args[0], "--port", strconv.Itoa(p.Port), "--bind", "127.0.0.1", "--dir", p.Dir,
+		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
+		"--logfile", filepath.Join(p.Dir, "redis.log"), "--daemonize", "no"}, extra...)
+	p.Start()
+	return p
+}
+
+// newProcess finds the redis-server binary (skipping or, under CI, failing
+// the test without it), a free port and a fresh directory, and arranges for
+// the server to be killed when the test ends. p.args holds only the binary;
+// the caller adds the options and calls Start.
+func newProcess(t testing.TB) *Process {
+	t.Helper()
+	bin := binary(t, "redis-server")
+	port := FreePort(t)
 	p := &Process{
-		t: t, Port: port, Dir: dir,
+		t: t, Port: port, Dir: t.TempDir(),
 		Addr: "127.0.0.1:" + strconv.Itoa(port),
 		URL:  "redis://127.0.0.1:" + strconv.Itoa(port) + "/0",
+		args: []string{bin},
 	}
-	p.args = append([]string{bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec",
-		"--logfile", filepath.Join(dir, "redis.log"), "--daemonize", "no"}, extra...)
-	p.Start()
 	t.Cleanup(func() {
 		if p.Running() {
 			_ = p.cmd.Process.Kill()
@@ -69,6 +68,31 @@ func StartProcess(t testing.TB, extra ...string) *Process {
 		}
 	})
 	return p
+}
+
+// binary returns the path of a Redis program: when it is missing the test is
+// skipped, and under CI (CI set) it fails.
+func binary(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not found: CI must run this test (.ci/run installs redis-server): %v", name, err)
+		}
+		t.Skipf("%s not found (apt-get install redis-server): %v", name, err)
+	}
+	return bin
+}
+
+// FreePort returns a local TCP port nothing listens on right now.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // Start starts the server again (after Stop or Kill) on the same port and
