@@ -136,6 +136,9 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		}
 		m.closer = append(m.closer, client)
 		rs := session.NewRedis(client, cfg.RedisPrefix, cfg.SessionTTL)
+		if cfg.RedisWaitReplicas > 0 {
+			rs.WaitForReplicas(cfg.RedisWaitReplicas, cfg.RedisWaitTimeout)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		if err := rs.Ping(ctx); err != nil {
 			// Start anyway: people are told to retry until Redis is back.

@@ -35,8 +35,8 @@ import (
 // turn"), not hidden, and they must be bounded: only turns still under way
 // within a second (plus the replica's lag) before the kill may be lost. An
 // older loss would be a bug, not replication lag. Operators who cannot accept
-// this window need the store to WAIT for the replica (min-replicas-to-write
-// only bounds the lag); the bot does not do that today.
+// this window set REDIS_WAIT_REPLICAS: every write then waits (Redis WAIT)
+// for the replica, and the lagging-replica-wait case must lose nothing.
 //
 //   - in-sync: the replica takes the writes directly. On one machine it is
 //     microseconds behind, yet a loss happens: in about one run in fifteen,
@@ -56,15 +56,21 @@ import (
 func TestSentinelFailover(t *testing.T) {
 	t.Run("in-sync", func(t *testing.T) {
 		t.Parallel() // each has its own processes and ports
-		failoverDrill(t, 0)
+		failoverDrill(t, 0, false)
 	})
 	t.Run("lagging-replica", func(t *testing.T) {
 		t.Parallel()
-		failoverDrill(t, envDuration("ANNING_FAILOVER_LAG", 50*time.Millisecond))
+		failoverDrill(t, envDuration("ANNING_FAILOVER_LAG", 50*time.Millisecond), false)
+	})
+	// REDIS_WAIT_REPLICAS=1: every write waits until the replica has it, so
+	// even a lagging replica loses no turn the person was answered for.
+	t.Run("lagging-replica-wait", func(t *testing.T) {
+		t.Parallel()
+		failoverDrill(t, envDuration("ANNING_FAILOVER_LAG", 50*time.Millisecond), true)
 	})
 }
 
-func failoverDrill(t *testing.T, lag time.Duration) {
+func failoverDrill(t *testing.T, lag time.Duration, waitReplica bool) {
 	master := redistest.StartProcess(t)
 	var replica *redistest.Process
 	// The failover timeout does not delay the promotion; it is how long the
@@ -90,7 +96,13 @@ func failoverDrill(t *testing.T, lag time.Duration) {
 		t.Fatal(err)
 	}
 	const prefix = "failover"
-	sim := newTelegramSimOver(t, client, []string{"REDIS_ADDRS=" + sentinel.Addr, "REDIS_SENTINEL_MASTER=" + sentinel.Name}, prefix)
+	redisEnv := []string{"REDIS_ADDRS=" + sentinel.Addr, "REDIS_SENTINEL_MASTER=" + sentinel.Name}
+	if waitReplica {
+		// The timeout also bounds every write after the failover, when the
+		// promoted replica has no replica of its own.
+		redisEnv = append(redisEnv, "REDIS_WAIT_REPLICAS=1", "REDIS_WAIT_TIMEOUT=300ms")
+	}
+	sim := newTelegramSimOver(t, client, redisEnv, prefix)
 	bot := sim.startBot("bot", "")
 	load := startDrillLoad(t, sim, 70_000_001, urls(bot))
 
@@ -227,7 +239,10 @@ func failoverDrill(t *testing.T, lag time.Duration) {
 	if failover < 0 {
 		t.Error("no message sent after the kill was answered")
 	}
-	if lag > 0 && lostTurns == 0 {
+	switch {
+	case waitReplica && lostTurns > 0:
+		t.Errorf("%d turn(s) lost although every write waited for the replica: %s", lostTurns, strings.Join(lostDetail, "; "))
+	case !waitReplica && lag > 0 && lostTurns == 0:
 		t.Errorf("no turn lost although the replica was %v behind: the loss is not measured", lag)
 	}
 	sim.checkLogs(bot)

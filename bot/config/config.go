@@ -40,6 +40,8 @@ type Config struct {
 	RedisPassword       string
 	RedisSentinelPass   string // the Sentinels' own password (REDIS_SENTINEL_PASSWORD)
 	RedisPrefix         string
+	RedisWaitReplicas   int           // writes wait for this many replicas (REDIS_WAIT_REPLICAS); 0: no waiting
+	RedisWaitTimeout    time.Duration // at most this long
 	LogLevel            slog.Level
 	LogFormat           string // "text" or "json"
 	LogIDKey            string // key of the pseudonyms of user ids in logs; "" = random per process
@@ -113,6 +115,17 @@ func Load(getenv Getenv) (Config, error) {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.checkRedis()...)
+	if v := getenv("REDIS_WAIT_REPLICAS"); v != "" {
+		if c.RedisWaitReplicas, err = strconv.Atoi(v); err != nil || c.RedisWaitReplicas < 0 {
+			errs = append(errs, fmt.Errorf("REDIS_WAIT_REPLICAS: want a number of replicas (0 = do not wait), got %q", v))
+		}
+	}
+	if c.RedisWaitTimeout, err = duration(getenv, "REDIS_WAIT_TIMEOUT", 100*time.Millisecond); err != nil {
+		errs = append(errs, err)
+	}
+	if c.RedisWaitReplicas > 0 && c.RedisSentinelMaster == "" && len(c.RedisAddrs) > 0 {
+		errs = append(errs, errors.New("REDIS_WAIT_REPLICAS works with one server (REDIS_URL) or Sentinel, not with a Cluster"))
+	}
 	if c.SessionTTL, err = duration(getenv, "SESSION_TTL", 720*time.Hour); err != nil {
 		errs = append(errs, err)
 	}
@@ -305,6 +318,8 @@ func (c Config) Redacted() []string {
 		"REDIS_PASSWORD=" + secret(c.RedisPassword),
 		"REDIS_SENTINEL_PASSWORD=" + secret(c.RedisSentinelPass),
 		"REDIS_PREFIX=" + c.RedisPrefix,
+		"REDIS_WAIT_REPLICAS=" + strconv.Itoa(c.RedisWaitReplicas),
+		"REDIS_WAIT_TIMEOUT=" + c.RedisWaitTimeout.String(),
 		"SESSION_TTL=" + c.SessionTTL.String(),
 		"EVIDENCE_DIR=" + c.EvidenceDir,
 		"EVIDENCE_S3_ENDPOINT=" + c.EvidenceS3.Endpoint,

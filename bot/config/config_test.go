@@ -70,6 +70,25 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 	}
 }
 
+func TestRedisWaitSettings(t *testing.T) {
+	c, err := load(map[string]string{"REDIS_ADDRS": "s1:26379", "REDIS_SENTINEL_MASTER": "m", "REDIS_WAIT_REPLICAS": "1", "REDIS_WAIT_TIMEOUT": "250ms"})
+	if err != nil || c.RedisWaitReplicas != 1 || c.RedisWaitTimeout != 250*time.Millisecond {
+		t.Errorf("parsed: %d %v %v", c.RedisWaitReplicas, c.RedisWaitTimeout, err)
+	}
+	if c, _ := load(nil); c.RedisWaitReplicas != 0 || c.RedisWaitTimeout != 100*time.Millisecond {
+		t.Errorf("defaults: %d %v", c.RedisWaitReplicas, c.RedisWaitTimeout)
+	}
+	_, err = load(map[string]string{"REDIS_ADDRS": "n1:6379,n2:6379", "REDIS_WAIT_REPLICAS": "-1"})
+	for _, want := range []string{"REDIS_WAIT_REPLICAS: want a number", "not with a Cluster"} {
+		if want == "not with a Cluster" {
+			_, err = load(map[string]string{"REDIS_ADDRS": "n1:6379,n2:6379", "REDIS_WAIT_REPLICAS": "1"})
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
 func TestEvidenceS3Settings(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(keyFile, []byte("S3-SECRET-KEY\n"), 0o600); err != nil {

@@ -92,6 +92,9 @@ type Redis struct {
 	prefix string
 	suffix string // the record this store keeps: "session", "evidence"...
 	ttl    time.Duration
+
+	waitReplicas int           // 0: do not wait for replicas
+	waitTimeout  time.Duration // how long a write waits for them
 }
 
 // NewRedis returns a store over client; ttl is the sliding idle expiry.
@@ -106,7 +109,53 @@ func NewRedis(client redis.UniversalClient, prefix string, ttl time.Duration) *R
 // (key PREFIX:{u:ID}:SUFFIX) with its own expiry; its Delete erases only that
 // record. The evidence ledger is kept this way, as long as DATA_RETENTION.
 func (r *Redis) Record(suffix string, ttl time.Duration) *Redis {
-	return &Redis{client: r.client, prefix: r.prefix, suffix: suffix, ttl: ttl}
+	c := *r
+	c.suffix, c.ttl = suffix, ttl
+	return &c
+}
+
+// WaitForReplicas makes every write and erasure wait (Redis WAIT, on the
+// connection that wrote) until n replicas have it, at most timeout; after
+// that the turn goes on, as without replicas. Replication is asynchronous:
+// without this, a write the master acknowledged just before it died can be
+// missing on the replica Sentinel promotes. Not for a Cluster (the client
+// would not send WAIT on the connection that wrote). It applies to records
+// made by Record afterwards too.
+func (r *Redis) WaitForReplicas(n int, timeout time.Duration) *Redis {
+	r.waitReplicas, r.waitTimeout = n, timeout
+	return r
+}
+
+// write runs a write script; with WaitForReplicas, followed by WAIT on the
+// same connection (one pipeline, one round trip).
+func (r *Redis) write(ctx context.Context, s *redis.Script, keys []string, args ...any) (int64, error) {
+	if r.waitReplicas == 0 {
+		return s.Run(ctx, r.client, keys, args...).Int64()
+	}
+	run := func(sha bool) (*redis.Cmd, error) {
+		var res *redis.Cmd
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if sha {
+				res = s.EvalSha(ctx, p, keys, args...)
+			} else {
+				res = s.Eval(ctx, p, keys, args...) // a new master has no scripts cached
+			}
+			p.Do(ctx, "WAIT", r.waitReplicas, r.waitTimeout.Milliseconds())
+			return nil
+		})
+		return res, err
+	}
+	res, err := run(true)
+	if redis.HasErrorPrefix(res.Err(), "NOSCRIPT") {
+		res, err = run(false)
+	}
+	if res.Err() == nil {
+		return res.Int64() // written; a failed WAIT only means it may not be replicated yet
+	}
+	if err == nil {
+		err = res.Err()
+	}
+	return 0, err
 }
 
 // braces would break the hash tag; user ids are numbers in practice.
@@ -174,7 +223,7 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 
 // Put implements Store with one EVALSHA of the compare-and-set script.
 func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
-	n, err := putScript.Run(ctx, r.client, []string{r.UserKey(user, r.suffix)}, rev, data, r.ttl.Milliseconds()).Int64()
+	n, err := r.write(ctx, putScript, []string{r.UserKey(user, r.suffix)}, rev, data, r.ttl.Milliseconds())
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}
@@ -192,7 +241,7 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, ke
 	if kept.Seq != 0 {
 		value = strconv.FormatInt(kept.Seq, 10) + "|" + string(kept.Replies)
 	}
-	n, err := putScript.Run(ctx, r.client, keys, rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds()).Int64()
+	n, err := r.write(ctx, putScript, keys, rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds())
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}
@@ -246,9 +295,16 @@ func (r *Redis) Delivered(ctx context.Context, user string, seq int64) error {
 // round trip; the count is of records (0 or 1).
 func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
 	var rec *redis.IntCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	pipelined := r.client.TxPipelined
+	if r.waitReplicas > 0 {
+		pipelined = r.client.Pipelined // WAIT is refused inside MULTI
+	}
+	_, err := pipelined(ctx, func(p redis.Pipeliner) error {
 		rec = p.Del(ctx, r.UserKey(user, r.suffix))
 		p.Del(ctx, r.repliesKey(user))
+		if r.waitReplicas > 0 {
+			p.Do(ctx, "WAIT", r.waitReplicas, r.waitTimeout.Milliseconds()) // an erasure lost in a failover would bring the data back
+		}
 		return nil
 	})
 	if err != nil {
