@@ -23,6 +23,7 @@ import (
 const (
 	MsgBusy          = "服务暂时有点忙，这条消息没有处理。请稍等一会儿再发一次，你之前的进度都还在。"
 	msgErased        = "共删除 %d 项数据。"
+	msgErasedBefore  = "你的数据已经全部删除。需要时发送 /start 重新开始。"
 	msgNoEvidenceYet = "（这里没有启用证据保存。请把原始截图、录音和通话记录留在手机里并备份，不要删除。）"
 	msgNoDraftYet    = "（这里没有启用文书生成。可以先按上面的要点自己整理。）"
 )
@@ -188,6 +189,23 @@ func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
 	return time.Since(time.Unix(st.Updated, 0)) < redeliveryWindow
 }
 
+// erasedBy tells a redelivery of the update that erased everything (its
+// answer never reached the platform) from a first message: without a
+// session, it would greet the person afresh and store a new session.
+func (r *Runner) erasedBy(ctx context.Context, entry session.Entry, seq int64) (bool, error) {
+	ts, ok := r.store.(session.Tombstones)
+	if !ok || entry.Rev != 0 || seq == 0 {
+		return false, nil
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	erased, err := ts.Erased(callCtx, seq)
+	if err != nil {
+		return false, fmt.Errorf("chat: check erasure: %w", err)
+	}
+	return erased, nil
+}
+
 func busy() []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: MsgBusy}} }
 
 func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
@@ -196,6 +214,11 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("chat: load session: %w", err)
+	}
+	if erased, err := r.erasedBy(ctx, entry, ev.Seq); err != nil {
+		return nil, err
+	} else if erased {
+		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
 	}
 	st, err := Decode(entry.Data)
 	switch {
@@ -237,7 +260,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	}
 	for _, a := range out.Actions {
 		if a.Kind == flow.DoErase {
-			return r.erase(ctx, user, out.Replies)
+			return r.erase(ctx, user, ev.Seq, out.Replies)
 		}
 	}
 	data, err := Encode(out.State)
@@ -366,7 +389,7 @@ func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.St
 
 // erase removes the session and everything the erasers keep, then reports
 // the count. A failure leaves the session as it was, so /delete can be retried.
-func (r *Runner) erase(ctx context.Context, user string, replies []flow.Reply) ([]flow.Reply, error) {
+func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []flow.Reply) ([]flow.Reply, error) {
 	total := 0
 	for _, e := range r.erasers {
 		n, err := e.Erase(ctx, user)
@@ -382,6 +405,13 @@ func (r *Runner) erase(ctx context.Context, user string, replies []flow.Reply) (
 		return nil, fmt.Errorf("chat: erase session: %w", err)
 	}
 	total += n
+	if ts, ok := r.store.(session.Tombstones); ok && seq != 0 {
+		callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+		if err := ts.MarkErased(callCtx, seq); err != nil {
+			r.log.Warn("erasure not remembered; a redelivery of it would greet the person afresh", "user", user, "err", err)
+		}
+		cancel()
+	}
 	r.log.Info("user data erased", "user", user, "items", total)
 	return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
 }

@@ -135,6 +135,32 @@ func TestDeleteErasesEverything(t *testing.T) {
 	}
 }
 
+// The update that erased everything, delivered again (its answer was lost),
+// is answered that the data is gone, and no new session is started; a new
+// message afterwards starts afresh.
+func TestRedeliveredErasureStartsNothing(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	r := chat.NewRunner(engine(t), mem, chat.Options{})
+	for i, in := range []string{"/start", "1", "/delete"} {
+		r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: in, Seq: int64(100 + i)})
+	}
+	confirm := flow.Event{Kind: flow.EventText, Text: "确认删除", Seq: 103}
+	if replies, _ := r.Handle(ctx, "u", confirm); !strings.Contains(render(replies), "项数据") {
+		t.Fatalf("erase: %s", render(replies))
+	}
+	replies, err := r.Handle(ctx, "u", confirm)
+	if err != nil || !strings.Contains(render(replies), "你的数据已经全部删除") {
+		t.Errorf("redelivered erasure: %v %s", err, render(replies))
+	}
+	if e, _ := mem.Get(ctx, "u"); e.Rev != 0 {
+		t.Errorf("a redelivered erasure started a session: %+v", e)
+	}
+	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/start", Seq: 104}); !strings.Contains(render(replies), "你好") {
+		t.Errorf("a new message after the erasure: %s", render(replies))
+	}
+}
+
 func TestConcurrentTurnsOfOneUserAllApplied(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)

@@ -62,6 +62,28 @@ func (c countedStore) Replies(ctx context.Context, user string) (session.Kept, e
 	return k, err
 }
 
+// MarkErased forwards to the store when it keeps tombstones.
+func (c countedStore) MarkErased(ctx context.Context, seq int64) error {
+	ts, ok := c.Store.(session.Tombstones)
+	if !ok {
+		return nil
+	}
+	err := ts.MarkErased(ctx, seq)
+	c.m.StoreError(c.name+".erased", err)
+	return err
+}
+
+// Erased forwards to the store when it keeps tombstones.
+func (c countedStore) Erased(ctx context.Context, seq int64) (bool, error) {
+	ts, ok := c.Store.(session.Tombstones)
+	if !ok {
+		return false, nil
+	}
+	erased, err := ts.Erased(ctx, seq)
+	c.m.StoreError(c.name+".erased", err)
+	return erased, err
+}
+
 // Delivered forwards to the store when it keeps replies.
 func (c countedStore) Delivered(ctx context.Context, user string, seq int64) error {
 	rk, ok := c.Store.(session.ReplyKeeper)

@@ -19,6 +19,7 @@ type store interface {
 	session.Store
 	session.Deduper
 	session.ReplyKeeper
+	session.Tombstones
 }
 
 type backend struct {
@@ -240,6 +241,20 @@ var cases = []struct {
 		}
 		want("42", 0, "")
 		want("7", 9, "别人的")
+	}},
+	{"erasing updates are remembered by id", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		if erased, err := s.Erased(ctx, 5001); erased || err != nil {
+			t.Fatalf("unknown update: %v %v", erased, err)
+		}
+		if err := s.MarkErased(ctx, 5001); err != nil {
+			t.Fatal(err)
+		}
+		if erased, err := s.Erased(ctx, 5001); !erased || err != nil {
+			t.Fatalf("marked update: %v %v", erased, err)
+		}
+		if erased, _ := s.Erased(ctx, 5002); erased {
+			t.Fatal("another update counted as erasing")
+		}
 	}},
 	{"cancelled context is an error, not a hang", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
 		c, cancel := context.WithCancel(ctx)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -128,6 +129,23 @@ func (m *Memory) Delete(ctx context.Context, user string) (int, error) {
 	}
 	delete(m.entries, user)
 	return 1, nil
+}
+
+// MarkErased implements Tombstones.
+func (m *Memory) MarkErased(ctx context.Context, seq int64) error {
+	_, err := m.FirstSeen(ctx, "erased:"+strconv.FormatInt(seq, 10))
+	return err
+}
+
+// Erased implements Tombstones.
+func (m *Memory) Erased(ctx context.Context, seq int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	until, ok := m.seen["erased:"+strconv.FormatInt(seq, 10)]
+	return ok && m.now().Before(until), nil
 }
 
 // FirstSeen implements Deduper.

@@ -85,6 +85,7 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 //	                               delivered, then "SEQ|"; the shorter of 24 h and the idle TTL
 //	PREFIX:{u:ID}:evidence         the evidence ledger (see Record), expires after DATA_RETENTION
 //	PREFIX:upd:ID                  de-duplication marker of a platform update (FirstSeen)
+//	PREFIX:erased:SEQ              the platform update SEQ erased someone's data (48 h; no user id)
 //
 // Each record is erased by the part of the bot that keeps it (chat.Eraser).
 type Redis struct {
@@ -321,6 +322,23 @@ func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
 		return false, fmt.Errorf("session: redis dedupe: %w", err)
 	}
 	return ok, nil
+}
+
+// MarkErased implements Tombstones with one SET (PREFIX:erased:SEQ, 48 h).
+func (r *Redis) MarkErased(ctx context.Context, seq int64) error {
+	if err := r.client.Set(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10), 1, DedupeWindow).Err(); err != nil {
+		return fmt.Errorf("session: redis mark erased: %w", err)
+	}
+	return nil
+}
+
+// Erased implements Tombstones with one EXISTS.
+func (r *Redis) Erased(ctx context.Context, seq int64) (bool, error) {
+	n, err := r.client.Exists(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10)).Result()
+	if err != nil {
+		return false, fmt.Errorf("session: redis erased: %w", err)
+	}
+	return n > 0, nil
 }
 
 // Ping checks that Redis answers, for readiness probes.

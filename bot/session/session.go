@@ -56,6 +56,15 @@ type Kept struct {
 // undelivered update for 24 hours.
 const RepliesTTL = 24 * time.Hour
 
+// Tombstones remember, for DedupeWindow, the platform updates that erased
+// a person's data (by update id only: nothing of the person stays), so a
+// redelivery of such an update finds no session and yet is not taken for
+// a first message.
+type Tombstones interface {
+	MarkErased(ctx context.Context, seq int64) error
+	Erased(ctx context.Context, seq int64) (bool, error)
+}
+
 // DedupeWindow is how long a platform update id is remembered. Telegram keeps
 // undelivered updates for 24 hours; twice that leaves a margin.
 const DedupeWindow = 48 * time.Hour
