@@ -180,7 +180,7 @@ func (m *Main) openBlobs() (evidence.BlobStore, error) {
 	if s3.Endpoint == "" {
 		return evidence.NewDir(m.Config.EvidenceDir)
 	}
-	host, secure, err := evidence.ParseS3Endpoint(s3.Endpoint)
+	host, secure, err := s3.HostPort()
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,29 @@ type Config struct {
 	LogIDKey            string // key of the pseudonyms of user ids in logs; "" = random per process
 }
 
+// HostPort splits Endpoint (https://host:port, http://host:port, or a bare
+// host:port meaning TLS) into the host:port to dial and whether to use TLS.
+func (s S3) HostPort() (hostport string, secure bool, err error) {
+	// The raw value is never quoted back: it may carry user:password@.
+	bad := errors.New("EVIDENCE_S3_ENDPOINT: want https://host[:port], http://host:port, or host[:port] (TLS)")
+	raw := strings.TrimSpace(s.Endpoint)
+	if !strings.Contains(raw, "://") {
+		raw = "https://" + raw
+	}
+	u, perr := url.Parse(raw)
+	if perr != nil || u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.Fragment != "" {
+		return "", false, bad
+	}
+	switch u.Scheme {
+	case "https":
+		return u.Host, true, nil
+	case "http":
+		return u.Host, false, nil
+	}
+	return "", false, bad
+}
+
 // S3 locates the evidence bucket in an S3-compatible object store.
 type S3 struct {
 	Endpoint  string // as given: https://host[:port], http://host:port, or host[:port] (TLS)
@@ -199,8 +222,8 @@ func (c Config) checkS3() []error {
 		return nil
 	}
 	var errs []error
-	if u, err := url.Parse(s.Endpoint); err != nil || (strings.Contains(s.Endpoint, "://") && (u.Scheme != "https" && u.Scheme != "http" || u.Host == "" || strings.Trim(u.Path, "/") != "")) {
-		errs = append(errs, errors.New("EVIDENCE_S3_ENDPOINT: want https://host[:port], http://host:port, or host[:port] (TLS)"))
+	if _, _, err := s.HostPort(); err != nil {
+		errs = append(errs, err)
 	}
 	if s.Bucket == "" {
 		errs = append(errs, errors.New("EVIDENCE_S3_BUCKET: required with EVIDENCE_S3_ENDPOINT"))

@@ -138,3 +138,31 @@ func TestRedactedDumpHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestS3HostPort(t *testing.T) {
+	for _, tc := range []struct {
+		raw, host string
+		secure    bool
+	}{
+		{"https://s3.example.com:9000", "s3.example.com:9000", true},
+		{"http://127.0.0.1:7070", "127.0.0.1:7070", false},
+		{"http://127.0.0.1:7070/", "127.0.0.1:7070", false},
+		{"s3.example.com:443", "s3.example.com:443", true},
+		{" s3.example.com ", "s3.example.com", true},
+		{"[::1]:7070", "[::1]:7070", true},
+	} {
+		host, secure, err := config.S3{Endpoint: tc.raw}.HostPort()
+		if err != nil || host != tc.host || secure != tc.secure {
+			t.Errorf("%q: %q %v %v", tc.raw, host, secure, err)
+		}
+	}
+	for _, raw := range []string{"", "ftp://host:21", "https://host/bucket", "https://user:pa55@host",
+		"http://host:port", "https://host?x=1", "://host"} {
+		_, _, err := config.S3{Endpoint: raw}.HostPort()
+		if err == nil {
+			t.Errorf("%q accepted", raw)
+		} else if strings.Contains(err.Error(), "pa55") {
+			t.Errorf("%q: the password is in the error", raw)
+		}
+	}
+}

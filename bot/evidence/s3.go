@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path"
 	"slices"
@@ -48,29 +47,6 @@ type S3 struct {
 }
 
 const lastMarker = ".last"
-
-// ParseS3Endpoint splits https://host:port, http://host:port or a bare
-// host:port (TLS) into what S3Config wants.
-func ParseS3Endpoint(raw string) (hostport string, secure bool, err error) {
-	// The raw value is never quoted back: it may carry user:password@.
-	bad := errors.New("evidence: S3 endpoint: want https://host:port, http://host:port or host:port")
-	raw = strings.TrimSpace(raw)
-	if !strings.Contains(raw, "://") {
-		raw = "https://" + raw
-	}
-	u, perr := url.Parse(raw)
-	if perr != nil || u.Hostname() == "" || u.User != nil || (u.Path != "" && u.Path != "/") ||
-		u.RawQuery != "" || u.Fragment != "" {
-		return "", false, bad
-	}
-	switch u.Scheme {
-	case "https":
-		return u.Host, true, nil
-	case "http":
-		return u.Host, false, nil
-	}
-	return "", false, bad
-}
 
 // NewS3 connects to the server and checks that the keys are accepted and the
 // bucket is there (or makes it, with CreateBucket).
