@@ -162,16 +162,7 @@ func TestDrillRedisRestart(t *testing.T) {
 
 			// Durability, for every chat: the session is the last write the AOF
 			// holds, so nothing Redis applied was lost across the restart.
-			for u := range load.results {
-				chatID := load.first + int64(u)
-				rev, st, err := sim.session(chatID)
-				w := writes[chatID]
-				if err != nil || len(w) == 0 || rev != int64(len(w)) || st.LastSeq != w[len(w)-1] {
-					t.Errorf("chat %d: session revision %d, last update %d (%v); the AOF holds %d writes, the last of update %v",
-						chatID, rev, st.LastSeq, err, len(w), w[max(0, len(w)-1):])
-					tl.sessionsLost++
-				}
-			}
+			tl.sessionsLost += load.checkLastWrites(t, writes, "the AOF")
 
 			// When did people get answers again, and who was caught by the outage?
 			var recovered, allResumed time.Duration = -1, 0
@@ -224,6 +215,24 @@ func TestDrillRedisRestart(t *testing.T) {
 			})
 		})
 	}
+}
+
+// checkLastWrites checks that every chat's session is the last of its
+// writes an AOF (named by where) holds, and counts the chats where it is not.
+func (l *drillLoad) checkLastWrites(t *testing.T, writes map[int64][]int64, where string) int {
+	t.Helper()
+	bad := 0
+	for u := range l.results {
+		chatID := l.first + int64(u)
+		rev, st, err := l.sim.session(chatID)
+		w := writes[chatID]
+		if err != nil || len(w) == 0 || rev != int64(len(w)) || st.LastSeq != w[len(w)-1] {
+			t.Errorf("chat %d: session revision %d, last update %d (%v); %s holds %d writes, the last of update %v",
+				chatID, rev, st.LastSeq, err, where, len(w), w[max(0, len(w)-1):])
+			bad++
+		}
+	}
+	return bad
 }
 
 // aofWrites reads the session writes from the AOF of rp: by chat, the update

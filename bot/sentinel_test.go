@@ -196,15 +196,7 @@ func failoverDrill(t *testing.T, lag time.Duration, waitReplica bool) {
 
 	// For every chat, the session is the last write the new master made:
 	// nothing it applied was lost after the promotion.
-	for u := range load.results {
-		chatID := load.first + int64(u)
-		rev, st, err := sim.session(chatID)
-		w := writes[chatID]
-		if err != nil || len(w) == 0 || rev != int64(len(w)) || st.LastSeq != w[len(w)-1] {
-			t.Errorf("chat %d: session revision %d, last update %d (%v); the new master's AOF holds %d writes, the last of update %v",
-				chatID, rev, st.LastSeq, err, len(w), w[max(0, len(w)-1):])
-		}
-	}
+	load.checkLastWrites(t, writes, "the new master's AOF")
 
 	// The failover as people see it: from the kill to the first message sent
 	// after it that was answered (not "busy"), and until everyone it caught
