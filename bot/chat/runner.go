@@ -138,7 +138,9 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 			unsureSince = time.Now()
 		}
 		if err == nil || unsureSince.IsZero() || errors.Is(err, errNewerSchema) {
-			r.settle(user, ev.Seq)
+			if ev.Seq != 0 {
+				r.settle(user)
+			}
 			if err != nil {
 				return busy(), err
 			}
@@ -162,12 +164,12 @@ func (r *Runner) isUnsettled(user string, seq int64) bool {
 	return r.unsettled[user] == seq
 }
 
-// settle forgets an unsettled update once its turn has an outcome.
-func (r *Runner) settle(user string, seq int64) {
+// settle forgets the person's unsettled update once one of their turns has
+// an outcome: either it was that update, or a newer one was applied and a
+// late redelivery of the old one is recognised as such (LastSeq).
+func (r *Runner) settle(user string) {
 	r.unsettledMu.Lock()
-	if s, ok := r.unsettled[user]; ok && s == seq {
-		delete(r.unsettled, user)
-	}
+	delete(r.unsettled, user)
 	r.unsettledMu.Unlock()
 }
 

@@ -82,9 +82,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
-// Registry is for tests and for adding collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // Update counts one update received by a transport.
 func (m *Metrics) Update(kind string) {
 	if m != nil {
