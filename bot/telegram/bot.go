@@ -363,8 +363,9 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	if ctx.Err() != nil {
 		return false // shutting down: leave it to Telegram
 	}
+	kind := in.kind()
 	if b.cfg.Meter != nil {
-		b.cfg.Meter.Update(in.kind())
+		b.cfg.Meter.Update(kind)
 	}
 	if in.ChatID == 0 {
 		return true
@@ -389,7 +390,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 			return false // unsettled: Telegram delivers it again
 		}
 	}
-	b.log.Debug("update handled", "user", in.ChatID, "update", in.UpdateID, "kind", in.kind(),
+	b.log.Debug("update handled", "user", in.ChatID, "update", in.UpdateID, "kind", kind,
 		"replies", len(replies), "ms", time.Since(start).Milliseconds())
 	// The reply goes first: it is what the person waits for. Then the
 	// housekeeping: the button press is answered, and once a new question
