@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"os"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ func TestWaitForReplicas(t *testing.T) {
 		t.Fatal(err)
 	}
 	if onReplica(plain.UserKey("42", "session")) {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the replica was not behind: the lag is not in effect, so waiting is not tested")
+		}
 		t.Skip("the replica was not behind: the lag is not in effect")
 	}
 
