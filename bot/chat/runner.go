@@ -188,7 +188,8 @@ func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
 	if ev.Seq == 0 || ev.Seq > st.LastSeq {
 		return false
 	}
-	return time.Since(time.Unix(st.Updated, 0)) < redeliveryWindow
+	// Updated was stamped by the engine's clock: measure against the same one.
+	return r.engine.Now().Sub(time.Unix(st.Updated, 0)) < redeliveryWindow
 }
 
 // erasedBy tells a redelivery of the update that erased everything (its

@@ -481,3 +481,29 @@ func TestUpdatesAfterAnIDResetAreAllApplied(t *testing.T) {
 		t.Errorf("the second update after the reset was not applied: %s", render(replies))
 	}
 }
+
+// The redelivery window is measured with the engine's clock, the one that
+// stamped the session, never the machine's: the outcome is the same whatever
+// today's date is.
+func TestRedeliveryWindowFollowsTheInjectedClock(t *testing.T) {
+	ctx := context.Background()
+	set, err := flows.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, start := range []time.Time{time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), testNow, time.Date(2099, 6, 1, 0, 0, 0, 0, time.UTC)} {
+		now := start
+		r := chat.NewRunner(flow.NewEngine(set, func() time.Time { return now }), session.NewMemory(0, nil), chat.Options{})
+		law := flow.Event{Kind: flow.EventText, Text: "/law", Seq: 40}
+		r.Handle(ctx, "u", law)
+		r.Delivered(ctx, "u", 40)
+		now = start.Add(47 * time.Hour)
+		if replies, err := r.Handle(ctx, "u", law); err != nil || len(replies) != 0 {
+			t.Errorf("%s: a redelivery 47 h later was answered: %v %s", start, err, render(replies))
+		}
+		now = start.Add(49 * time.Hour)
+		if replies, _ := r.Handle(ctx, "u", law); len(replies) == 0 {
+			t.Errorf("%s: an id seen 49 h ago (an id reset) was not applied", start)
+		}
+	}
+}

@@ -173,6 +173,11 @@ func NewEngine(set *Set, now func() time.Time) *Engine {
 	return e
 }
 
+// Now is the engine's clock: the time every turn is stamped with. Callers
+// that compare against a state's Updated use it too, so that one injected
+// clock governs the whole turn path.
+func (e *Engine) Now() time.Time { return e.now() }
+
 // Set returns the flows the engine runs.
 func (e *Engine) Set() *Set { return e.set }
 
