@@ -107,7 +107,9 @@ func TestNoRetiredNumberingCitedAsCurrent(t *testing.T) {
 }
 
 // TestEveryCitedIDExists repeats the loader's check from the test side and
-// makes sure /law can show every current statute.
+// makes sure every current statute is shown somewhere a person can browse:
+// /law, or the common-questions flow (faq) for the statutes that answer
+// those questions (guarantees, interest caps, credit records, legal aid).
 func TestEveryCitedIDExists(t *testing.T) {
 	set, err := flows.Builtin()
 	if err != nil {
@@ -122,7 +124,7 @@ func TestEveryCitedIDExists(t *testing.T) {
 				if !ok || st.Retired() {
 					t.Errorf("%s cites %s (known %v)", s.Pos, id, ok)
 				}
-				if f.ID == flow.LawFlow {
+				if f.ID == flow.LawFlow || f.ID == faqFlow {
 					cited[id] = true
 				}
 			}
@@ -135,7 +137,7 @@ func TestEveryCitedIDExists(t *testing.T) {
 	}
 	for _, s := range lib.Statutes {
 		if !s.Retired() && !cited[s.ID] && s.ID != "psl-144" && s.ID != "pipl-14" && s.ID != "civil-code-1036" && s.ID != "civil-code-1037" {
-			t.Errorf("current statute %s is not shown anywhere in /law", s.ID)
+			t.Errorf("current statute %s is not shown anywhere in /law or the common questions", s.ID)
 		}
 	}
 }
@@ -161,5 +163,87 @@ func addYAMLStrings(t *testing.T, fsys fs.FS, out map[string]string) {
 			}
 		}
 		walk(&doc)
+	}
+}
+
+// faqFlow is the common-questions flow; other code jumps to its answers by
+// step id, so the ids below must stay.
+const faqFlow = "faq"
+
+var faqAnswers = []string{"jail", "credit", "visit", "lawsuit", "interest", "relatives_liable", "refuse_pay", "legal_aid", "threat"}
+
+// TestFAQAnswersExist checks the step ids other code targets and that each
+// answer that states the law cites it.
+func TestFAQAnswersExist(t *testing.T) {
+	set, err := flows.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := set.Flows[faqFlow]
+	if !ok {
+		t.Fatalf("flow %q missing", faqFlow)
+	}
+	if f.Start != "pick" {
+		t.Errorf("faq starts at %q, want pick", f.Start)
+	}
+	for _, id := range faqAnswers {
+		s, ok := f.Steps[id]
+		if !ok {
+			t.Errorf("faq has no step %q", id)
+			continue
+		}
+		if id != "refuse_pay" && len(s.Cite) == 0 {
+			t.Errorf("faq.%s cites no statute", id)
+		}
+	}
+}
+
+// TestFAQStatutes pins the texts the common questions rely on: the article
+// under each id, a fragment of its verbatim text, and where the private
+// lending cap does not apply.
+func TestFAQStatutes(t *testing.T) {
+	lib, err := legal.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, law, article, fragment string }{
+		{"criminal-law-193", "中华人民共和国刑法", "第一百九十三条", "以非法占有为目的，诈骗银行或者其他金融机构的贷款"},
+		{"criminal-law-196", "中华人民共和国刑法", "第一百九十六条", "前款所称恶意透支，是指持卡人以非法占有为目的"},
+		{"criminal-law-245", "中华人民共和国刑法", "第二百四十五条", "非法侵入他人住宅的，处三年以下有期徒刑或者拘役"},
+		{"criminal-law-279", "中华人民共和国刑法", "第二百七十九条", "冒充人民警察招摇撞骗的"},
+		{"psl-47", "中华人民共和国治安管理处罚法", "第四十七条", "（三）非法限制他人人身自由、非法侵入他人住宅或者非法搜查他人身体的。"},
+		{"psl-62", "中华人民共和国治安管理处罚法", "第六十二条", "冒充军警人员招摇撞骗的，从重处罚。"},
+		{"credit-reg-16", "征信业管理条例", "第十六条", "自不良行为或者事件终止之日起为5年；超过5年的，应当予以删除。"},
+		{"credit-reg-17", "征信业管理条例", "第十七条", "每年两次免费获取本人的信用报告"},
+		{"civil-code-670", "中华人民共和国民法典", "第六百七十条", "借款的利息不得预先在本金中扣除。"},
+		{"civil-code-680", "中华人民共和国民法典", "第六百八十条", "禁止高利放贷，借款的利率不得违反国家有关规定。"},
+		{"civil-code-685", "中华人民共和国民法典", "第六百八十五条", "也可以是主债权债务合同中的保证条款"},
+		{"civil-code-1064", "中华人民共和国民法典", "第一千零六十四条", "属于夫妻共同债务"},
+		{"civil-code-1161", "中华人民共和国民法典", "第一千一百六十一条", "以所得遗产实际价值为限"},
+		{"private-lending-25", "最高人民法院关于审理民间借贷案件适用法律若干问题的规定", "第二十五条", "合同成立时一年期贷款市场报价利率四倍"},
+		{"private-lending-1", "最高人民法院关于审理民间借贷案件适用法律若干问题的规定", "第一条", "因发放贷款等相关金融业务引发的纠纷，不适用本规定。"},
+		{"private-lending-reply-1", "最高人民法院关于新民间借贷司法解释适用范围问题的批复", "第一条", "小额贷款公司"},
+		{"legal-aid-law-34", "中华人民共和国法律援助法", "第三十四条", "经济困难的标准"},
+	} {
+		s, ok := lib.Statute(c.id)
+		if !ok {
+			t.Errorf("missing statute %s", c.id)
+			continue
+		}
+		if s.Law != c.law || s.Article != c.article || !strings.Contains(s.Text, c.fragment) {
+			t.Errorf("%s: %s %s; want %s %s containing %q", c.id, s.Law, s.Article, c.law, c.article, c.fragment)
+		}
+		if s.Retired() || s.Checked == "" || s.Source == "" {
+			t.Errorf("%s: retired %v, checked %q, source %q", c.id, s.Retired(), s.Checked, s.Source)
+		}
+	}
+	// The 4x LPR cap is for private lending only: the note must say whom it
+	// does not govern, since the interest answer relies on it.
+	if s, ok := lib.Statute("private-lending-25"); ok {
+		for _, w := range []string{"持牌金融机构", "小额贷款公司", "法释〔2020〕27号"} {
+			if !strings.Contains(s.Note, w) {
+				t.Errorf("private-lending-25 note lacks %q", w)
+			}
+		}
 	}
 }
