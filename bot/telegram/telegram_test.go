@@ -134,7 +134,7 @@ func TestPollingConversationWithButtons(t *testing.T) {
 		t.Errorf("parse mode %q", sent[0].ParseMode)
 	}
 	buttons := lastButtons(sent)
-	if len(buttons) != 8 || buttons[0].Text != "我的通讯录被爆了，怎么办" {
+	if len(buttons) != 9 || buttons[0].Text != "我的通讯录被爆了，怎么办" {
 		t.Fatalf("buttons %+v", buttons)
 	}
 	h.fake.PushCallback(42, sent[0].MessageID, buttons[0].CallbackData)
