@@ -367,6 +367,10 @@ func lint(cfg config.Config, dir string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "ok: %d flows, %d steps, %d statutes, %d channels\n",
 		len(set.Flows), steps, len(set.Library.Statutes), len(set.Library.Channels))
+	if u := set.Understanding; u != nil {
+		fmt.Fprintf(stdout, "%d intents\n", len(u.Order))
+		set.WriteSelfCheck(stdout) // weak intents are a warning, not an error
+	}
 	return 0
 }
 

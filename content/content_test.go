@@ -142,6 +142,8 @@ func TestEveryCitedIDExists(t *testing.T) {
 	}
 }
 
+var typedByPeople = map[string]bool{"examples": true, "keywords": true, "variants": true, "crisis": true, "other": true}
+
 func addYAMLStrings(t *testing.T, fsys fs.FS, out map[string]string) {
 	names, _ := fs.Glob(fsys, "*.yaml")
 	for _, name := range names {
@@ -158,7 +160,13 @@ func addYAMLStrings(t *testing.T, fsys fs.FS, out map[string]string) {
 			if n.Kind == yaml.ScalarNode {
 				out[name+":"+strconv.Itoa(n.Line)] += n.Value
 			}
-			for _, c := range n.Content {
+			for i, c := range n.Content {
+				// In the intents file, examples, keywords and variants are
+				// what people type (they still say 银保监会), not what the
+				// bot says: only its labels and lines are checked.
+				if name == "intents.yaml" && n.Kind == yaml.MappingNode && i%2 == 1 && typedByPeople[n.Content[i-1].Value] {
+					continue
+				}
 				walk(c)
 			}
 		}

@@ -59,6 +59,13 @@ func TestConversations(t *testing.T) {
 		})
 	}
 	var missing []string
+	if u := set.Understanding; u != nil {
+		for _, id := range u.Order {
+			if !visited["intent:"+id] {
+				missing = append(missing, "intent "+id+" ("+u.Intents[id].Pos.String()+")")
+			}
+		}
+	}
 	for _, id := range set.Order {
 		f := set.Flows[id]
 		for _, sid := range f.StepOrder {
@@ -69,7 +76,7 @@ func TestConversations(t *testing.T) {
 	}
 	sort.Strings(missing)
 	if len(missing) > 0 {
-		t.Errorf("%d step(s) visited by no conversation script; add turns that reach them:\n  %s",
+		t.Errorf("%d step(s) or intent(s) visited by no conversation script; add turns that reach them (for an intent: send a message in its words):\n  %s",
 			len(missing), strings.Join(missing, "\n  "))
 	}
 }
@@ -93,6 +100,9 @@ func runScript(t *testing.T, set *flow.Set, file string, visited map[string]bool
 		Observe: func(_ string, out flow.Output) {
 			for _, v := range out.Visited {
 				visited[v] = true
+			}
+			if out.Intent != "" {
+				visited["intent:"+out.Intent] = true
 			}
 		},
 	})

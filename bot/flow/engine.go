@@ -34,6 +34,9 @@ type State struct {
 	Pending string            `json:"p,omitempty"` // a confirmation being asked, e.g. "delete"
 	Updated int64             `json:"t,omitempty"` // unix seconds of the last turn
 	LastSeq int64             `json:"u,omitempty"` // the newest Event.Seq applied: redeliveries are recognised
+	Resume  string            `json:"r,omitempty"` // "flow.step" of the question a detour interrupted
+	Offer   []string          `json:"o,omitempty"` // intents offered as buttons for the current Ref
+	Held    string            `json:"k,omitempty"` // text typed at the evidence step, kept if the person says so
 }
 
 // Frame is one answered question, kept so /back can undo it.
@@ -59,6 +62,7 @@ func (s State) clone() State {
 		}
 	}
 	c.History = append([]Frame(nil), s.History...)
+	c.Offer = append([]string(nil), s.Offer...)
 	return c
 }
 
@@ -153,24 +157,18 @@ type Output struct {
 	Replies []Reply
 	Actions []Action
 	Visited []string // "flow.step" of every step entered, in order
+	Intent  string   // the intent free text was understood as and taken to, if any
 }
 
 // Engine runs a flow set. It is pure: no I/O, time comes from Now.
 type Engine struct {
-	set    *Set
-	now    func() time.Time
-	crisis []string
+	set *Set
+	now func() time.Time
 }
 
 // NewEngine returns an engine for the set; now supplies the time.
 func NewEngine(set *Set, now func() time.Time) *Engine {
-	e := &Engine{set: set, now: now}
-	for _, w := range set.Library.Safety.Words {
-		if w = normalizeText(w); w != "" {
-			e.crisis = append(e.crisis, w)
-		}
-	}
-	return e
+	return &Engine{set: set, now: now}
 }
 
 // Now is the engine's clock: the time every turn is stamped with. Callers
@@ -247,9 +245,14 @@ func (t *turn) notice(text string) {
 
 func (t *turn) text(raw string) {
 	in := strings.TrimSpace(raw)
-	if !strings.HasPrefix(in, "/") {
-		t.crisisCheck(in) // first, even for text too long to keep
+	var r reading
+	if !strings.HasPrefix(in, "/") && in != "" {
+		r = t.read(in)
+		if r.crisis { // first, even for text too long to keep
+			t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCrisis, Text: t.e.set.Library.Safety.Message})
+		}
 	}
+	offered := len(t.s.Offer) > 0 || t.s.Held != ""
 	switch {
 	case in == "":
 		t.notice(msgEmpty)
@@ -265,12 +268,36 @@ func (t *turn) text(raw string) {
 		t.confirm(in)
 		return
 	}
+	if offered {
+		if i := t.matchOffer(in); i >= 0 {
+			t.pickOffer(i)
+			return
+		}
+		t.s.Offer, t.s.Held = nil, ""
+	}
 	step := t.current()
 	if step == nil || !step.Waits() {
-		t.enter(t.welcome())
+		t.first(r)
 		return
 	}
-	t.answer(step, in)
+	t.answer(step, in, r)
+}
+
+// first answers text from a person with no question open (a first message,
+// or a session whose step is gone): what they said decides where to start.
+func (t *turn) first(r reading) {
+	switch {
+	case r.crisis:
+		t.enter(t.welcome())
+	case r.sure != nil:
+		t.notice(msgHello)
+		t.detour(r.sure)
+	case len(t.offerable(r.likely)) > 0:
+		t.notice(msgHello)
+		t.offer(t.e.set.Understanding.Messages.Unsure, t.offerable(r.likely), "")
+	default:
+		t.enter(t.welcome())
+	}
 }
 
 func (t *turn) welcome() Target { return Target{Flow: MainFlow, Step: t.e.set.Flows[MainFlow].Start} }
@@ -283,13 +310,7 @@ func (t *turn) crisisCheck(in string) {
 }
 
 func (t *turn) inCrisis(in string) bool {
-	norm := normalizeText(in)
-	for _, w := range t.e.crisis {
-		if strings.Contains(norm, w) {
-			return true
-		}
-	}
-	return false
+	return t.e.set.Library.Safety.Matches(normalizeText(in))
 }
 
 // normalizeText lowercases and drops spaces and punctuation, so "不 想 活了！"
@@ -387,6 +408,7 @@ func (t *turn) pick(ref string, index int) {
 		// An old button never confirms anything: it also cancels a pending
 		// /delete, whose question it cannot be the answer to.
 		t.s.Pending = ""
+		t.s.Offer, t.s.Held = nil, ""
 		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyExpired, Text: msgStale})
 		t.reshow()
 		return
@@ -399,6 +421,10 @@ func (t *turn) pick(ref string, index int) {
 		}
 		t.notice(msgDeleteKept)
 		t.reshow()
+		return
+	}
+	if len(t.s.Offer) > 0 || t.s.Held != "" {
+		t.pickOffer(index)
 		return
 	}
 	step := t.current()
@@ -414,7 +440,7 @@ func (t *turn) pick(ref string, index int) {
 // question without choices, index 0 is "skip".
 func (t *turn) choose(step *Step, index int) {
 	n := len(step.Choices)
-	skip := step.Ask != nil && !step.Ask.Required
+	extras := t.stepExtras(step)
 	switch {
 	case index >= 0 && index < n:
 		c := step.Choices[index]
@@ -424,27 +450,32 @@ func (t *turn) choose(step *Step, index int) {
 			target = step.Next
 		}
 		t.enter(*target)
-	case skip && index == n:
-		t.record(step, []Assign{{Var: step.Ask.Var}})
-		t.enter(*step.Next)
-	case index == n+btoi(skip):
-		t.enter(Target{Flow: MainFlow, Step: MenuStep})
-	default:
-		t.notice(msgStale)
-		t.reshow()
+		return
+	case index >= n && index < n+len(extras):
+		switch extras[index-n] {
+		case extraSkip:
+			t.record(step, []Assign{{Var: step.Ask.Var}})
+			t.enter(*step.Next)
+			return
+		case extraResume:
+			t.resume()
+			return
+		case extraMenu:
+			t.enter(Target{Flow: MainFlow, Step: MenuStep})
+			return
+		}
 	}
+	t.notice(msgStale)
+	t.reshow()
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func (t *turn) answer(step *Step, in string) {
-	if i := matchChoice(step, in); i >= 0 {
+func (t *turn) answer(step *Step, in string, r reading) {
+	if i := t.matchChoice(step, in); i >= 0 {
 		t.choose(step, i)
+		return
+	}
+	if t.isResume(in) {
+		t.resume()
 		return
 	}
 	if step.Ask != nil {
@@ -452,10 +483,20 @@ func (t *turn) answer(step *Step, in string) {
 			t.choose(step, len(step.Choices))
 			return
 		}
+		// A question typed where an answer is expected is answered, not
+		// saved as the answer.
+		if r.crisis || plainQuestion(in) && r.sure != nil {
+			t.understandAtStep(r, in)
+			return
+		}
 		value, problem := checkAnswer(step.Ask, in, t.e.now())
 		if problem == "" {
 			t.record(step, []Assign{{Var: step.Ask.Var, Value: value}})
 			t.enter(*step.Next)
+			return
+		}
+		if r.sure != nil {
+			t.detour(r.sure)
 			return
 		}
 		if step.Ask.Error != "" {
@@ -472,9 +513,11 @@ func (t *turn) answer(step *Step, in string) {
 		t.enter(Target{Flow: MainFlow, Step: MenuStep})
 		return
 	}
-	if step.Action == ActionEvidence && utf8.RuneCountInString(in) >= minEvidenceText {
-		// At the evidence step, pasted messages are evidence, not wrong answers.
-		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: &Attachment{Text: in}})
+	if step.Action == ActionEvidence && utf8.RuneCountInString(in) >= minEvidenceText && !r.crisis {
+		t.evidenceText(in, r)
+		return
+	}
+	if t.understandAtStep(r, in) {
 		return
 	}
 	t.s.Misses++
@@ -486,37 +529,68 @@ func (t *turn) answer(step *Step, in string) {
 	t.reshow()
 }
 
+// evidenceText handles text typed at the evidence step: pasted or forwarded
+// messages are kept as evidence; the person's own question is answered; when
+// it could be either, they are asked.
+func (t *turn) evidenceText(in string, r reading) {
+	keep := func() {
+		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: &Attachment{Text: in}})
+	}
+	switch {
+	case looksPasted(in) || !plainQuestion(in) || t.e.set.Understanding == nil:
+		keep()
+	case r.sure != nil:
+		t.detour(r.sure)
+	default:
+		t.offer(t.e.set.Understanding.Messages.Unsure, t.offerable(r.likely), in)
+	}
+}
+
 // matchChoice finds the option a typed answer means: its number, its label,
 // or a part of exactly one label. It returns -1 when nothing matches.
-func matchChoice(step *Step, in string) int {
+func (t *turn) matchChoice(step *Step, in string) int {
+	labels := make([]string, 0, len(step.Choices)+3)
+	for _, c := range step.Choices {
+		labels = append(labels, c.Label)
+	}
+	for _, x := range t.stepExtras(step) {
+		labels = append(labels, t.extraLabel(x))
+	}
 	s := strings.TrimRight(halfWidth.Replace(in), ".、) ")
-	n := len(step.Choices)
-	skip := step.Ask != nil && !step.Ask.Required
-	if i, err := strconv.Atoi(s); err == nil {
-		switch {
-		case step.Ask == nil && i >= 1 && i <= n+1: // n+1: the menu option shown after misses
-			return i - 1
-		case step.Ask == nil:
-			return -1
-		case step.Ask.Kind == KindText && i >= 1 && i <= n+btoi(skip):
+	if i, err := strconv.Atoi(s); err == nil && step.Ask != nil {
+		if step.Ask.Kind == KindText && i >= 1 && i <= len(labels) {
 			return i - 1 // a bare number is no answer to a text question: it picks an option
 		}
+		return -1
+	}
+	return matchLabel(labels, in, step.Ask == nil)
+}
+
+// matchLabel finds the button a typed text means: its number, its label, or
+// (when partial) a part of exactly one label. It returns -1 when nothing matches.
+func matchLabel(labels []string, in string, partial bool) int {
+	s := strings.TrimRight(halfWidth.Replace(in), ".、) ")
+	if i, err := strconv.Atoi(s); err == nil {
+		if i >= 1 && i <= len(labels) {
+			return i - 1
+		}
+		return -1
 	}
 	norm := normalizeText(s)
 	if norm == "" {
 		return -1
 	}
-	for i, c := range step.Choices {
-		if normalizeText(c.Label) == norm {
+	for i, l := range labels {
+		if normalizeText(l) == norm {
 			return i
 		}
 	}
-	if step.Ask != nil || utf8.RuneCountInString(norm) < 2 {
+	if !partial || utf8.RuneCountInString(norm) < 2 {
 		return -1 // free text must not be mistaken for a choice
 	}
 	found := -1
-	for i, c := range step.Choices {
-		if strings.Contains(normalizeText(c.Label), norm) {
+	for i, l := range labels {
+		if strings.Contains(normalizeText(l), norm) {
 			if found >= 0 {
 				return -1
 			}
@@ -601,6 +675,9 @@ func (t *turn) enter(target Target) {
 		step := f.Steps[target.Step]
 		t.s.Flow, t.s.Step = f.ID, step.ID
 		t.s.Misses = 0
+		if t.s.Resume == f.ID+"."+step.ID {
+			t.s.Resume = ""
+		}
 		t.out.Visited = append(t.out.Visited, f.ID+"."+step.ID)
 		t.say(step)
 		if step.Action != "" {
@@ -653,11 +730,8 @@ func (t *turn) ask(step *Step) {
 	for _, c := range step.Choices {
 		labels = append(labels, c.Label)
 	}
-	if step.Ask != nil && !step.Ask.Required {
-		labels = append(labels, msgSkip)
-	}
-	if t.s.Misses >= missesForMenu && step.Ask == nil {
-		labels = append(labels, msgBackToMenu)
+	for _, x := range t.stepExtras(step) {
+		labels = append(labels, t.extraLabel(x))
 	}
 	last := &t.out.Replies[len(t.out.Replies)-1]
 	if step.Ask != nil {

@@ -194,12 +194,12 @@ func TestEngineBadInput(t *testing.T) {
 	if c.st.Step != before.Step || c.st.Misses != before.Misses {
 		t.Error("bad input changed the state")
 	}
-	c.expect(c.send("😀"), "没有对上选项")
+	c.expect(c.send("😀"), "没看懂这句话")
 	c.expect(c.send("小额"), "平台叫什么") // a unique part of a label picks it
 	c.send("/back")
-	c.expect(c.send("公司"), "没有对上选项") // ambiguous part: ask again
-	c.expect(c.send("9"), "没有对上选项")
-	c.expect(c.send("9"), "还是没有对上", "[回到主菜单]")
+	c.expect(c.send("公司"), "没看懂这句话") // ambiguous part: ask again
+	c.expect(c.send("9"), "没看懂这句话")
+	c.expect(c.send("9"), "还是没看懂", "[回到主菜单]")
 	c.expect(c.send("4"), "请选择")
 }
 
@@ -212,7 +212,10 @@ func TestEngineCrisisWordsAnsweredFirst(t *testing.T) {
 		t.Fatalf("first reply kind %v, want crisis; got:\n%s", c.out.Replies[0].Kind, out)
 	}
 	c.expect(out, "12356", "110", "120")
-	c.at("demo.phone") // the answer was still taken: the conversation goes on
+	if strings.Contains(out, "没看懂") {
+		t.Errorf("the hotlines were followed by a not-understood line:\n%s", out)
+	}
+	c.at("demo.platform") // words of despair are no platform name: the question is asked again, gently
 }
 
 func TestEngineCommands(t *testing.T) {
@@ -353,7 +356,7 @@ steps:
 		t.Fatalf("pasted text: %+v", out.Actions)
 	}
 	out = e.Handle(st, flow.Event{Kind: flow.EventText, Text: "发"})
-	if len(out.Actions) != 0 || !strings.Contains(joined(out.Replies), "没有对上选项") {
+	if len(out.Actions) != 0 || !strings.Contains(joined(out.Replies), "没看懂这句话") {
 		t.Fatalf("short text: %+v %s", out.Actions, joined(out.Replies))
 	}
 }

@@ -50,6 +50,14 @@ func LoadWith(fsys fs.FS, lib *legal.Library, checks Checks) (*Set, error) {
 			probs.Add(diag.Pos{File: name}, "", "cannot read: %v", err)
 			continue
 		}
+		if isIntentsFile(data) {
+			if set.Understanding != nil {
+				probs.Add(diag.Pos{File: name, Line: 1}, "keep all intents in one file", "intents are already defined in %s", set.Understanding.File)
+				continue
+			}
+			set.Understanding = parseIntents(name, data, &probs)
+			continue
+		}
 		f := parseFlow(name, data, &probs)
 		if f == nil || !idRe.MatchString(f.ID) {
 			continue
@@ -61,6 +69,9 @@ func LoadWith(fsys fs.FS, lib *legal.Library, checks Checks) (*Set, error) {
 		set.Flows[f.ID] = f
 	}
 	validate(set, checks, &probs)
+	if u := set.Understanding; u != nil {
+		validateIntents(set, u, &probs)
+	}
 	if err := probs.Err(); err != nil {
 		return nil, fmt.Errorf("flow: %d problem(s) in the flows:\n%w", len(probs), err)
 	}
@@ -68,6 +79,9 @@ func LoadWith(fsys fs.FS, lib *legal.Library, checks Checks) (*Set, error) {
 		set.Order = append(set.Order, id)
 	}
 	sort.Strings(set.Order)
+	if u := set.Understanding; u != nil {
+		u.train()
+	}
 	return set, nil
 }
 

@@ -32,11 +32,18 @@ const (
 	KindNumber = "number"
 )
 
+// maxLabelRunes is the longest button label: Telegram shows about 40
+// characters of an inline button.
+const maxLabelRunes = 40
+
 // Set is a validated collection of flows ready for the engine.
 type Set struct {
 	Flows   map[string]*Flow
 	Order   []string // flow ids in menu order, then by id
 	Library *legal.Library
+	// Understanding reads free text (flows/intents.yaml); nil without an
+	// intents file: then only options and commands are understood.
+	Understanding *Understanding
 }
 
 // Flow is one YAML file: a titled graph of steps.

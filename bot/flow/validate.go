@@ -93,7 +93,7 @@ func checkStep(set *Set, f *Flow, s *Step, probs *diag.List) {
 		if _, err := strconv.Atoi(c.Label); err == nil {
 			probs.Add(c.Pos, "a number would clash with typing the option's number", "choice label %q is a number", c.Label)
 		}
-		if n := utf8.RuneCountInString(c.Label); n > 40 {
+		if n := utf8.RuneCountInString(c.Label); n > maxLabelRunes {
 			probs.Add(c.Pos, "buttons show about 40 characters", "choice label is %d characters long", n)
 		}
 		if c.Target != nil {

@@ -58,11 +58,35 @@ type Channel struct {
 	Pos        diag.Pos `yaml:"-"`
 }
 
-// Safety holds the words that signal despair or self-harm and the message
-// that answers them at once.
+// Safety holds the words and patterns that signal despair or self-harm and
+// the message that answers them at once.
 type Safety struct {
-	Words   []string `yaml:"words"`
-	Message string   `yaml:"message"`
+	Words      []string `yaml:"words"`
+	Patterns   []string `yaml:"patterns"`   // Go regexps over the compacted text
+	Figurative []string `yaml:"figurative"` // Go regexps of ordinary phrases (累死了) removed before matching
+	Message    string   `yaml:"message"`
+
+	patterns, figurative []*regexp.Regexp
+}
+
+// Matches reports whether compacted text (lowercase, no spaces or
+// punctuation) holds a word or pattern of despair once its figurative
+// phrases are set aside.
+func (s *Safety) Matches(compact string) bool {
+	for _, re := range s.figurative {
+		compact = re.ReplaceAllLiteralString(compact, "|")
+	}
+	for _, w := range s.Words {
+		if w != "" && strings.Contains(compact, w) {
+			return true
+		}
+	}
+	for _, re := range s.patterns {
+		if re.MatchString(compact) {
+			return true
+		}
+	}
+	return false
 }
 
 // Library is the loaded, validated content.
@@ -244,10 +268,30 @@ func (l *Library) loadSafety(fsys fs.FS, probs *diag.List) {
 		probs.Add(diag.Pos{File: SafetyFile, Line: 1}, "", "empty file")
 		return
 	}
-	probs.CheckKeys(SafetyFile, doc.Content[0], "the file", "words", "message")
+	probs.CheckKeys(SafetyFile, doc.Content[0], "the file", "words", "patterns", "figurative", "message")
 	if err := doc.Content[0].Decode(&l.Safety); err != nil {
 		probs.AddYAMLError(SafetyFile, err)
 		return
+	}
+	for i := 0; i+1 < len(doc.Content[0].Content); i += 2 {
+		k, v := doc.Content[0].Content[i], doc.Content[0].Content[i+1]
+		var into *[]*regexp.Regexp
+		switch k.Value {
+		case "patterns":
+			into = &l.Safety.patterns
+		case "figurative":
+			into = &l.Safety.figurative
+		default:
+			continue
+		}
+		for _, item := range v.Content {
+			re, err := regexp.Compile(item.Value)
+			if err != nil {
+				probs.Add(diag.At(SafetyFile, item), "write a Go regular expression (no look-ahead); test it with go run ./bot lint", "bad pattern: %v", err)
+				continue
+			}
+			*into = append(*into, re)
+		}
 	}
 	if len(l.Safety.Words) == 0 || strings.TrimSpace(l.Safety.Message) == "" {
 		probs.Add(diag.Pos{File: SafetyFile, Line: 1}, "list the words and write the message with the hotlines", "safety needs words and a message")
