@@ -168,6 +168,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		Meter:   m.Metrics,
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev},
+		Hear:    ev.Rules.Heard,
 	})
 	return m, nil
 }

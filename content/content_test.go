@@ -255,3 +255,34 @@ func TestFAQStatutes(t *testing.T) {
 		}
 	}
 }
+
+// The crisis patterns of safety.yaml catch despair in other words than the
+// word list, and set ordinary figurative phrases aside.
+func TestSafetyPatterns(t *testing.T) {
+	lib, err := legal.Load(content.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &lib.Safety
+	for text, want := range map[string]bool{
+		"不想活了":     true,
+		"活着没什么意义":  true,
+		"我站在天台上":   true,
+		"遗书写好了":    true,
+		"想睡过去再也不醒": true,
+		"累死了":      false,
+		"笑死我了":     false,
+		"这个死贵":     false,
+		"手机死机了":    false,
+		"想结束这个分期":  false,
+		"跳楼价甩卖":    false,
+		"想死你了好久不见": false,
+		"跳过这一步":    false,
+		"把这笔账了结了":  false,
+		"今天下雨了":    false,
+	} {
+		if got := s.Matches(text); got != want {
+			t.Errorf("Matches(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

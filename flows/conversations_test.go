@@ -15,8 +15,10 @@ import (
 
 	"github.com/anning-bot/anning/bot/chat"
 	"github.com/anning-bot/anning/bot/console"
+	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
 	"github.com/anning-bot/anning/flows"
 )
 
@@ -96,7 +98,12 @@ func runScript(t *testing.T, set *flow.Set, file string, visited map[string]bool
 		t.Fatalf("%s: no turns", file)
 	}
 	engine := flow.NewEngine(set, func() time.Time { return testNow })
+	rules, err := facts.LoadRules(content.FS, "evidence.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 	runner := chat.NewRunner(engine, session.NewMemory(0, nil), chat.Options{
+		Hear: rules.Heard,
 		Observe: func(_ string, out flow.Output) {
 			for _, v := range out.Visited {
 				visited[v] = true

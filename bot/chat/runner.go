@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,7 @@ type Runner struct {
 	unsure  time.Duration
 	observe Observer
 	meter   Meter
+	hear    func(text string, now time.Time) map[string]string
 	locks   keyedMutex
 
 	unsettledMu sync.Mutex
@@ -86,6 +88,9 @@ type Options struct {
 	Log       *slog.Logger
 	Observe   Observer // optional
 	Meter     Meter    // optional
+	// Hear reads the facts of a typed message (platform, amount, who was
+	// contacted...) as heard_* variables; optional.
+	Hear func(text string, now time.Time) map[string]string
 }
 
 // Meter times turns for the operator's metrics (and counts active people).
@@ -105,7 +110,7 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
-		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter,
+		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter, hear: opt.Hear,
 		unsettled: map[string]int64{}}
 }
 
@@ -121,6 +126,9 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 	}
 	unlock := r.locks.lock(user)
 	defer unlock()
+	if r.hear != nil && ev.Kind == flow.EventText && !strings.HasPrefix(strings.TrimSpace(ev.Text), "/") {
+		ev.Heard = r.hear(ev.Text, r.engine.Now())
+	}
 	var unsureSince time.Time
 	if ev.Seq != 0 && r.isUnsettled(user, ev.Seq) {
 		unsureSince = time.Now() // its first delivery left it unknown: still so until the store answers

@@ -91,6 +91,10 @@ type Event struct {
 	Ref        string
 	Index      int
 	Attachment *Attachment
+	// Heard are facts the runner read in typed text (a platform, an
+	// amount, who was contacted...), as heard_* variables: kept as
+	// proposals that a flow asks the person to confirm before using.
+	Heard map[string]string
 }
 
 // Attachment describes a file the person sent; its bytes stay with the transport.
@@ -203,6 +207,7 @@ func (e *Engine) Handle(st State, ev Event) Output {
 	}
 	switch ev.Kind {
 	case EventText:
+		t.hear(ev.Heard)
 		t.text(ev.Text)
 	case EventPick:
 		t.pick(ev.Ref, ev.Index)
@@ -622,6 +627,10 @@ func (t *turn) assign(sets []Assign) {
 		t.s.Vars = map[string]string{}
 	}
 	for _, a := range sets {
+		if a.Tpl != nil {
+			t.s.Vars[a.Var] = a.Tpl.Render(t.s.Vars)
+			continue
+		}
 		t.s.Vars[a.Var] = a.Value
 	}
 }

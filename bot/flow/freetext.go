@@ -17,7 +17,7 @@ const (
 	sureMargin  = 0.25 // ... and its lead over the second
 	offerP      = 0.12 // an intent this likely is offered as a button
 	maxOffers   = 3
-	crisisP     = 0.30 // the model adds to the patterns of content/safety.yaml; recall first: a false alarm costs a kind message
+	crisisP     = 0.50 // the model adds to the patterns of content/safety.yaml (chosen by cross-validation, bot lint)
 	minQuestion = 2    // runes: shorter text is never taken for a question
 )
 
@@ -32,7 +32,8 @@ type reading struct {
 // the crisis word list.
 func (t *turn) read(in string) reading {
 	var r reading
-	r.crisis = t.inCrisis(in)
+	lit := t.e.set.Library.Safety.Literal(normalizeText(in))
+	r.crisis = t.e.set.Library.Safety.Matches(lit)
 	u := t.e.set.Understanding
 	if u == nil || u.Model == nil {
 		return r
@@ -41,7 +42,8 @@ func (t *turn) read(in string) reading {
 		return r // digits, emoji and punctuation alone say nothing of a topic
 	}
 	if u.Crisis != nil {
-		if cs, _ := u.Crisis.Classify(in); probability(cs, ClassCrisis) >= crisisP {
+		// Read without its figurative phrases: 累死了 is no despair.
+		if cs, _ := u.Crisis.Classify(lit); probability(cs, ClassCrisis) >= crisisP {
 			r.crisis = true
 		}
 	}
@@ -82,6 +84,29 @@ func hasWords(s string) bool {
 	}
 	return false
 }
+
+// HeardPrefix starts the name of every variable that holds a fact heard in
+// the person's own words, not yet confirmed.
+const HeardPrefix = "heard_"
+
+// hear keeps the facts the runner read in a typed message. They are never
+// used as they are: a flow offers each for confirmation first.
+func (t *turn) hear(heard map[string]string) {
+	for k, v := range heard {
+		if !strings.HasPrefix(k, HeardPrefix) || !varNameOK(k) || v == "" || utf8.RuneCountInString(v) > maxHeardRunes {
+			continue
+		}
+		if t.s.Vars == nil {
+			t.s.Vars = map[string]string{}
+		}
+		t.s.Vars[k] = v
+	}
+}
+
+// maxHeardRunes bounds one heard fact: a session stays small.
+const maxHeardRunes = 60
+
+func varNameOK(s string) bool { return varName.MatchString(s) }
 
 // detour takes the person to an intent's target, saying in a few words what
 // was understood; the question they were at stays resumable.

@@ -115,9 +115,9 @@ func parseIntents(file string, data []byte, probs *diag.List) *Understanding {
 				u.Order = append(u.Order, in.ID)
 			})
 		case "crisis":
-			u.Despair = exampleList(file, v, "crisis", probs, u.where)
+			u.Despair = exampleList(file, v, ClassCrisis, probs, u.where)
 		case "other":
-			u.Other = exampleList(file, v, "other", probs, u.where)
+			u.Other = exampleList(file, v, ClassOther, probs, u.where)
 		}
 	})
 	m := u.Messages
@@ -184,7 +184,7 @@ func parseIntent(file string, k, v *yaml.Node, probs *diag.List, where map[strin
 		case "keywords":
 			in.Keywords = exampleList(file, b, "keywords", probs, nil)
 		case "examples":
-			in.Examples = exampleList(file, b, "examples", probs, where)
+			in.Examples = exampleList(file, b, in.ID, probs, where)
 		}
 	})
 	switch {
@@ -220,9 +220,7 @@ func exampleList(file string, n *yaml.Node, what string, probs *diag.List, where
 		}
 		out = append(out, s)
 		if where != nil {
-			if _, dup := where[s]; !dup {
-				where[s] = diag.At(file, m)
-			}
+			where[what+"\x00"+s] = diag.At(file, m)
 		}
 	}
 	return out
@@ -236,7 +234,7 @@ func checkExamples(u *Understanding, probs *diag.List) {
 	add := func(class, text string) {
 		key := norm.Normalize(text)
 		if prev, ok := seen[key]; ok && prev != class {
-			pos, ok := u.where[text]
+			pos, ok := u.where[class+"\x00"+text]
 			if !ok {
 				pos = diag.Pos{File: u.File}
 			}

@@ -361,7 +361,15 @@ func parseSet(file string, n *yaml.Node, probs *diag.List) []Assign {
 		if !varName.MatchString(k.Value) {
 			probs.Add(diag.At(file, k), "use lowercase letters, digits and _", "bad variable name %q", k.Value)
 		}
-		out = append(out, Assign{Var: k.Value, Value: scalar(file, v, "set value", probs)})
+		a := Assign{Var: k.Value, Value: scalar(file, v, "set value", probs)}
+		if strings.Contains(a.Value, "{{") {
+			tpl, err := ParseTemplate(a.Value)
+			if err != nil {
+				probs.Add(diag.At(file, v), "write {{name}} or {{name|default}}", "set %s: %v", k.Value, err)
+			}
+			a.Tpl = tpl
+		}
+		out = append(out, a)
 	})
 	return out
 }

@@ -102,10 +102,12 @@ type Choice struct {
 	Pos    diag.Pos
 }
 
-// Assign sets a variable to a fixed value.
+// Assign sets a variable to a fixed value, or to a template of other
+// variables ({{heard_platform}}: confirming a fact heard earlier).
 type Assign struct {
 	Var   string
 	Value string
+	Tpl   *Template // set when Value holds {{...}}
 }
 
 // Ask is a free-text question whose answer is saved in Var.

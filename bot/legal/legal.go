@@ -66,27 +66,31 @@ type Safety struct {
 	Figurative []string `yaml:"figurative"` // Go regexps of ordinary phrases (累死了) removed before matching
 	Message    string   `yaml:"message"`
 
-	patterns, figurative []*regexp.Regexp
+	// Each list compiled into one alternation: one pass over the text
+	// instead of one per pattern.
+	patterns, figurative *regexp.Regexp
+}
+
+// Literal sets aside the figurative phrases of compacted text (累死了,
+// 死机), so that what is left can be read for despair.
+func (s *Safety) Literal(compact string) string {
+	if s.figurative == nil {
+		return compact
+	}
+	return s.figurative.ReplaceAllLiteralString(compact, "|")
 }
 
 // Matches reports whether compacted text (lowercase, no spaces or
 // punctuation) holds a word or pattern of despair once its figurative
 // phrases are set aside.
 func (s *Safety) Matches(compact string) bool {
-	for _, re := range s.figurative {
-		compact = re.ReplaceAllLiteralString(compact, "|")
-	}
+	compact = s.Literal(compact)
 	for _, w := range s.Words {
 		if w != "" && strings.Contains(compact, w) {
 			return true
 		}
 	}
-	for _, re := range s.patterns {
-		if re.MatchString(compact) {
-			return true
-		}
-	}
-	return false
+	return s.patterns != nil && s.patterns.MatchString(compact)
 }
 
 // Library is the loaded, validated content.
@@ -275,7 +279,7 @@ func (l *Library) loadSafety(fsys fs.FS, probs *diag.List) {
 	}
 	for i := 0; i+1 < len(doc.Content[0].Content); i += 2 {
 		k, v := doc.Content[0].Content[i], doc.Content[0].Content[i+1]
-		var into *[]*regexp.Regexp
+		var into **regexp.Regexp
 		switch k.Value {
 		case "patterns":
 			into = &l.Safety.patterns
@@ -284,13 +288,16 @@ func (l *Library) loadSafety(fsys fs.FS, probs *diag.List) {
 		default:
 			continue
 		}
+		var alts []string
 		for _, item := range v.Content {
-			re, err := regexp.Compile(item.Value)
-			if err != nil {
+			if _, err := regexp.Compile(item.Value); err != nil {
 				probs.Add(diag.At(SafetyFile, item), "write a Go regular expression (no look-ahead); test it with go run ./bot lint", "bad pattern: %v", err)
 				continue
 			}
-			*into = append(*into, re)
+			alts = append(alts, "(?:"+item.Value+")")
+		}
+		if len(alts) > 0 {
+			*into = regexp.MustCompile(strings.Join(alts, "|"))
 		}
 	}
 	if len(l.Safety.Words) == 0 || strings.TrimSpace(l.Safety.Message) == "" {

@@ -56,3 +56,16 @@ func TestLoadMissingFiles(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A broken pattern is reported at its line, with a hint.
+func TestSafetyBadPattern(t *testing.T) {
+	fsys := fstest.MapFS{
+		"statutes.yaml": {Data: []byte("statutes: []\n")},
+		"channels.yaml": {Data: []byte("channels: []\n")},
+		"safety.yaml":   {Data: []byte("words: [不想活]\npatterns:\n  - 活着(没\nmessage: x\n")},
+	}
+	_, err := legal.Load(fsys)
+	if err == nil || !strings.Contains(err.Error(), "safety.yaml:3:5: bad pattern") {
+		t.Fatalf("a broken pattern was not reported at its line: %v", err)
+	}
+}
