@@ -15,6 +15,7 @@ import (
 
 	"github.com/anning-bot/anning/bot/chat"
 	"github.com/anning-bot/anning/bot/console"
+	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
@@ -102,8 +103,16 @@ func runScript(t *testing.T, set *flow.Set, file string, visited map[string]bool
 	if err != nil {
 		t.Fatal(err)
 	}
+	tpl, err := draft.LoadTemplates(content.FS, set.Library)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drafts are built for real (without evidence), so that scripts can
+	// check what a draft says and what it must not say.
+	drafts := &draft.Service{Templates: tpl, Now: func() time.Time { return testNow }}
 	runner := chat.NewRunner(engine, session.NewMemory(0, nil), chat.Options{
-		Hear: rules.Heard,
+		Hear:    rules.Heard,
+		Actions: map[string]chat.ActionFunc{flow.DoDraft: drafts.Act},
 		Observe: func(_ string, out flow.Output) {
 			for _, v := range out.Visited {
 				visited[v] = true

@@ -300,14 +300,29 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 // runActions carries out a turn's actions and adds their replies. A failed
 // action is logged; its replies (usually a notice) still go out.
 func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Action, st flow.State, replies []flow.Reply) []flow.Reply {
+	if len(actions) == 0 {
+		return replies
+	}
+	// Each action's replies go where the engine placed them (after the
+	// text of the step that asked for it), else at the end.
+	at := make([][]flow.Reply, len(replies)+1)
 	for _, a := range actions {
 		more, err := r.act(ctx, user, a, st)
 		if err != nil {
 			r.log.Error("action failed", "user", user, "action", a.Kind, "err", err)
 		}
-		replies = append(replies, more...)
+		i := len(replies)
+		if a.Before > 0 && a.Before-1 < len(replies) {
+			i = a.Before - 1
+		}
+		at[i] = append(at[i], more...)
 	}
-	return replies
+	out := make([]flow.Reply, 0, len(replies)+len(actions))
+	for i, rep := range replies {
+		out = append(out, at[i]...)
+		out = append(out, rep)
+	}
+	return append(out, at[len(replies)]...)
 }
 
 // kept is what a turn leaves beside the session for a redelivery of its

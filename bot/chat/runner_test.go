@@ -507,3 +507,27 @@ func TestRedeliveryWindowFollowsTheInjectedClock(t *testing.T) {
 		}
 	}
 }
+
+// An action's replies follow the text of the step that asked for it, and
+// the question asked next stays the last message (a draft used to come
+// after "还需要生成其他文书吗？").
+func TestActionRepliesPrecedeTheNextQuestion(t *testing.T) {
+	ctx := context.Background()
+	draftAct := func(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+		return []flow.Reply{{Kind: flow.ReplyNotice, Text: "草稿正文"}}, nil
+	}
+	r := chat.NewRunner(engine(t), session.NewMemory(0, nil), chat.Options{Actions: map[string]chat.ActionFunc{flow.DoDraft: draftAct}})
+	r.Handle(ctx, "u", text("/draft"))
+	replies, err := r.Handle(ctx, "u", text("亲友告知声明"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := render(replies)
+	intro, body, next := strings.Index(got, "下面是亲友"), strings.Index(got, "草稿正文"), strings.Index(got, "还需要生成其他文书吗")
+	if intro < 0 || body < 0 || next < 0 || !(intro < body && body < next) {
+		t.Errorf("order intro %d, draft %d, question %d:\n%s", intro, body, next, got)
+	}
+	if last := replies[len(replies)-1]; len(last.Choices) == 0 {
+		t.Errorf("the last message carries no buttons: %q", last.Text)
+	}
+}

@@ -17,6 +17,7 @@ type EvidenceSummary struct {
 	Dates     []string // "2024-03-15 09:21" or "2024-03-15", as read from the evidence
 	Conduct   []string // plain Chinese labels
 	Platforms []string
+	Pending   int // items whose text is still being read (OCR)
 }
 
 // Evidence gives a person's evidence summary; *evidence.Service does.
@@ -46,13 +47,23 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 		c.Vars[k] = v
 	}
 	deriveAnswers(c.Vars)
+	pending := 0
 	if s.Evidence != nil {
 		sum, err := s.Evidence.Summary(ctx, user)
 		if err != nil {
 			return nil, err
 		}
 		c.Evidence = sum.Rows
-		derive(c.Vars, sum)
+		pending = sum.Pending
+		// What was read from the evidence goes into a draft only once the
+		// person said so (the drafts flow asks before every draft).
+		if c.Vars["evidence_facts"] == "yes" || c.Vars["facts_confirmed"] == "yes" {
+			derive(c.Vars, sum)
+		} else {
+			for i := range c.Evidence {
+				c.Evidence[i].Note, c.Evidence[i].Said = "", ""
+			}
+		}
 	}
 	deriveLender(c.Vars)
 	doc, err := s.Templates.Build(kind, c)
@@ -60,6 +71,9 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 		return nil, err
 	}
 	replies := []flow.Reply{{Kind: flow.ReplyNotice, Text: Text(doc)}}
+	if pending > 0 {
+		replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgPending, pending)})
+	}
 	data, err := DOCX(doc, c.Now)
 	if err != nil {
 		return replies, err
@@ -73,8 +87,12 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 	return replies, nil
 }
 
-// derive fills the facts a template may use from the evidence, unless the
-// person already gave them.
+// msgPending: a draft made while screenshots are still being read lacks
+// what they show.
+const msgPending = "还有 %d 份证据正在识别，这份草稿里还没有它们的内容。识别完成后（通常一两分钟）可以再生成一次。"
+
+// derive fills the facts a template may use from the evidence the person
+// confirmed, unless they already gave them.
 func derive(vars map[string]string, sum EvidenceSummary) {
 	set := func(k, v string) {
 		if vars[k] == "" && v != "" {
@@ -88,13 +106,14 @@ func derive(vars map[string]string, sum EvidenceSummary) {
 		set("last_date", chineseDate(dates[len(dates)-1]))
 	}
 	if len(sum.Conduct) > 0 {
-		set("conduct_sentence", "对方的行为包括："+strings.Join(sum.Conduct, "、")+"。")
+		set("conduct_sentence", "保存的证据显示，对方还有"+strings.Join(sum.Conduct, "，")+"等行为。")
 	}
+	// One document names one platform: with several, the flow asked which.
 	if len(sum.Platforms) == 1 {
 		set("platform", sum.Platforms[0])
 	}
 	set("collector_phones", vars["collector_phone"])
-	if vars["facts_confirmed"] == "yes" && len(sum.Phones) > 0 {
+	if len(sum.Phones) > 0 {
 		set("collector_phones", strings.Join(sum.Phones, "、"))
 	}
 }
@@ -102,16 +121,30 @@ func derive(vars map[string]string, sum EvidenceSummary) {
 // deriveAnswers turns the person's own answers into the words the
 // templates use; their answers win over what evidence suggests.
 func deriveAnswers(vars map[string]string) {
+	if first := vars["first_contact"]; first != "" && first < "2026-01-01" {
+		vars["before_2026"] = "yes"
+	}
 	for from, to := range map[string]string{"first_contact": "first_date", "loan_date": "loan_date", "overdue_date": "overdue_date"} {
 		if d := chineseDate(vars[from]); d != "" {
 			vars[to] = d
 		}
+	}
+	// Only what the person said: disclosure of the debt and abuse are
+	// written only when they answered yes.
+	if vars["disclosed"] == "yes" {
+		vars["disclosure"] = "，向他们透露借款的情况"
+	}
+	if vars["abuse"] == "yes" {
+		vars["abuse_sentence"] = "对方在联系中还有辱骂、威胁或扬言曝光的言行。"
 	}
 }
 
 func deriveLender(vars map[string]string) {
 	if vars["collector_phones"] == "" && vars["collector_phone"] != "" {
 		vars["collector_phones"] = vars["collector_phone"]
+	}
+	if vars["lender_kind"] == "unlicensed" {
+		vars["lender_label"] = "个人或资质不明的放贷方"
 	}
 	switch vars["lender_kind"] {
 	case "licensed":

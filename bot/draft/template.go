@@ -30,6 +30,7 @@ type Kind struct {
 	To        *flow.Template
 	Sections  []Section
 	Signature []*flow.Template
+	NoTo      bool // `to` names the addressee for people, never printed as 致 (pleadings)
 	Pos       diag.Pos
 }
 
@@ -40,6 +41,7 @@ type Section struct {
 	Text     *flow.Template
 	List     []*flow.Template
 	Cite     []string
+	Brief    bool // name the cited articles in one line instead of quoting them
 	Evidence bool
 	Max      int // characters the text may take (web forms); 0: no limit
 }
@@ -55,7 +57,7 @@ func (t *Templates) Kind(id string) (*Kind, bool) {
 }
 
 // Derived are the variables Build and Service fill in themselves.
-var Derived = []string{"today", "evidence_count", "first_date", "last_date", "conduct_sentence", "collector_phones", "lender_label", "regulator"}
+var Derived = []string{"today", "evidence_count", "first_date", "last_date", "conduct_sentence", "collector_phones", "lender_label", "regulator", "disclosure", "abuse_sentence", "before_2026"}
 
 // Checks gives the flow checker every kind's variables without a default.
 func (t *Templates) Checks() flow.Checks {
@@ -132,11 +134,12 @@ func LoadTemplates(fsys fs.FS, lib *legal.Library) (*Templates, error) {
 }
 
 func parseKind(file string, n *yaml.Node, lib *legal.Library, probs *diag.List) *Kind {
-	probs.CheckKeys(file, n, "a draft", "id", "title", "to", "sections", "signature")
+	probs.CheckKeys(file, n, "a draft", "id", "title", "to", "no_to_line", "sections", "signature")
 	var raw struct {
 		ID        string      `yaml:"id"`
 		Title     string      `yaml:"title"`
 		To        string      `yaml:"to"`
+		NoToLine  bool        `yaml:"no_to_line"`
 		Sections  []yaml.Node `yaml:"sections"`
 		Signature []string    `yaml:"signature"`
 	}
@@ -144,7 +147,7 @@ func parseKind(file string, n *yaml.Node, lib *legal.Library, probs *diag.List) 
 		probs.AddYAMLError(file, err)
 		return nil
 	}
-	k := &Kind{ID: raw.ID, Title: raw.Title, Pos: diag.At(file, n)}
+	k := &Kind{ID: raw.ID, Title: raw.Title, NoTo: raw.NoToLine, Pos: diag.At(file, n)}
 	if k.ID == "" || k.Title == "" {
 		probs.Add(k.Pos, "every draft needs id and title", "draft without id or title")
 	}
@@ -162,13 +165,14 @@ func parseKind(file string, n *yaml.Node, lib *legal.Library, probs *diag.List) 
 	}
 	for i := range raw.Sections {
 		sn := &raw.Sections[i]
-		probs.CheckKeys(file, sn, "a section", "if", "heading", "text", "list", "cite", "evidence", "max")
+		probs.CheckKeys(file, sn, "a section", "if", "heading", "text", "list", "cite", "brief", "evidence", "max")
 		var rs struct {
 			If       string   `yaml:"if"`
 			Heading  string   `yaml:"heading"`
 			Text     string   `yaml:"text"`
 			List     []string `yaml:"list"`
 			Cite     []string `yaml:"cite"`
+			Brief    bool     `yaml:"brief"`
 			Evidence bool     `yaml:"evidence"`
 			Max      int      `yaml:"max"`
 		}
@@ -176,7 +180,7 @@ func parseKind(file string, n *yaml.Node, lib *legal.Library, probs *diag.List) 
 			probs.AddYAMLError(file, err)
 			continue
 		}
-		s := Section{Heading: rs.Heading, Cite: rs.Cite, Evidence: rs.Evidence, Max: rs.Max}
+		s := Section{Heading: rs.Heading, Cite: rs.Cite, Brief: rs.Brief, Evidence: rs.Evidence, Max: rs.Max}
 		if rs.If != "" {
 			c, err := flow.ParseCond(rs.If)
 			if err != nil {
@@ -218,6 +222,7 @@ type EvidenceRow struct {
 	Type   string // shown as is: 图片, PDF 文件, 文字消息
 	SHA256 string
 	Note   string // what it shows (conduct), never third parties' numbers
+	Said   string // the date the message itself shows, when read from it (2024-03-15 09:21)
 }
 
 var beijing = time.FixedZone("CST", 8*3600)
@@ -237,7 +242,8 @@ func (t *Templates) Build(id string, c Case) (Doc, error) {
 		vars["evidence_count"] = fmt.Sprint(len(c.Evidence))
 	}
 	d := Doc{Kind: k.ID, Title: k.Title}
-	if to := render(k.To, vars); to != "" {
+	// A court pleading has no 致 line: the court comes after 此致.
+	if to := render(k.To, vars); to != "" && !k.NoTo {
 		d.Blocks = append(d.Blocks, Block{Kind: Paragraph, Text: "致：" + to})
 	}
 	for _, s := range k.Sections {
@@ -257,7 +263,31 @@ func (t *Templates) Build(id string, c Case) (Doc, error) {
 			}
 			d.Blocks = append(d.Blocks, b)
 		}
+		if s.Brief && len(s.Cite) > 0 {
+			// In-app complaint boxes are short: name the articles only.
+			// One law named once: 《民法典》第一千零三十二条、第一千零三十三条；《…》….
+			var b strings.Builder
+			last := ""
+			for _, id := range s.Cite {
+				st, _ := t.lib.Statute(id)
+				switch {
+				case st.Law == last:
+					b.WriteString("、")
+				case last != "":
+					b.WriteString("；")
+					fallthrough
+				default:
+					b.WriteString("《" + st.Law + "》")
+				}
+				b.WriteString(st.Article)
+				last = st.Law
+			}
+			d.Blocks = append(d.Blocks, Block{Kind: Paragraph, Text: b.String()})
+		}
 		for _, id := range s.Cite {
+			if s.Brief {
+				break
+			}
 			st, _ := t.lib.Statute(id)
 			d.Blocks = append(d.Blocks, Block{Kind: Quote, Text: "《" + st.Law + "》" + st.Article, Items: splitParagraphs(st.Text)})
 		}
@@ -305,13 +335,19 @@ func evidenceBlock(rows []EvidenceRow) Block {
 	if len(rows) == 0 {
 		return Block{Kind: Paragraph, Text: "【请填写：证据清单，例如通话记录、短信截图、聊天记录，写明时间和号码】"}
 	}
-	t := &Table{Header: []string{"编号", "收到时间", "类型", "内容", "SHA-256 指纹"}}
+	// 消息时间 is the date the message or screenshot itself shows; 发来时间
+	// is when the person sent the copy here (or the original's date, for a
+	// forwarded message).
+	t := &Table{Header: []string{"编号", "消息时间", "发来时间", "类型", "内容", "SHA-256 指纹"}}
 	for _, r := range rows {
-		note := r.Note
+		note, said := r.Note, r.Said
 		if note == "" {
-			note = "催收记录"
+			note = "见原件"
 		}
-		t.Rows = append(t.Rows, []string{fmt.Sprint(r.N), r.Time.In(beijing).Format("2006-01-02 15:04"), r.Type, note, r.SHA256})
+		if said == "" {
+			said = "见原件"
+		}
+		t.Rows = append(t.Rows, []string{fmt.Sprint(r.N), said, r.Time.In(beijing).Format("2006-01-02 15:04"), r.Type, note, r.SHA256})
 	}
 	return Block{Kind: TableBlock, Table: t}
 }

@@ -35,11 +35,12 @@ func fixtureCase() draft.Case {
 	return draft.Case{
 		Vars: map[string]string{
 			"platform": "闪电贷", "collector_phones": "13812345678、021-61234567", "first_date": "2024年3月15日",
-			"last_date": "2024年3月18日", "conduct_sentence": "对方的行为包括：联系第三人、威胁上门、恐吓。",
+			"last_date": "2024年3月18日", "conduct_sentence": "保存的证据显示，对方还有联系第三人，威胁上门，恐吓等行为。",
+			"contacted": "家人和同事", "disclosure": "，向他们透露借款的情况", "disclosed": "yes",
 			"lender_label": "网络小额贷款公司", "regulator": "所在省的地方金融管理部门", "relation": "家人",
 		},
 		Evidence: []draft.EvidenceRow{
-			{N: 1, Time: received, Type: "图片", SHA256: "52876b2e0a3c4f5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5", Note: "联系第三人、威胁上门"},
+			{N: 1, Time: received, Type: "图片", SHA256: "52876b2e0a3c4f5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5", Note: "联系第三人、威胁上门", Said: "2024-03-15 09:21"},
 			{N: 2, Time: received.Add(time.Minute), Type: "文字消息", SHA256: "66c99bc71122334455667788990011223344556677889900aabbccddeeff0011"},
 		},
 		Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC),
@@ -89,12 +90,17 @@ func TestMissingFactsArePlaceholders(t *testing.T) {
 			t.Errorf("police report lacks %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, "第二百九十三条之一") || strings.Contains(text, "第二百五十三条之一") {
-		t.Error("criminal articles cited without the facts that support them")
+	for _, bad := range []string{"第二百九十三条之一", "非法债务", "透露本人的借款情况", "辱骂", "禁止接触本人及亲属"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("the police report says %q, which the person never said:\n%s", bad, text)
+		}
 	}
-	d, _ = tpl.Build("police-report", draft.Case{Vars: map[string]string{"illegal_debt": "yes", "info_sold": "yes"}, Now: time.Now()})
-	if text := draft.Text(d); !strings.Contains(text, "第二百九十三条之一") || !strings.Contains(text, "第二百五十三条之一") {
-		t.Errorf("criminal articles missing although the facts support them:\n%s", text)
+	// 刑法第二百九十三条之一 needs an illegal debt: only when the person
+	// says the lender may be unlicensed and the rate above 36 %, and then
+	// only as their belief.
+	d, _ = tpl.Build("police-report", draft.Case{Vars: map[string]string{"illegal_debt": "maybe"}, Now: time.Now()})
+	if text := draft.Text(d); !strings.Contains(text, "第二百九十三条之一") || !strings.Contains(text, "本人认为这笔借款可能属于") {
+		t.Errorf("the person's belief about an illegal debt is missing:\n%s", text)
 	}
 	if _, err := tpl.Build("nope", draft.Case{}); err == nil {
 		t.Error("unknown kind built")
@@ -106,7 +112,7 @@ func TestQuotesAreVerbatim(t *testing.T) {
 	lib, _ := legal.Load(content.FS)
 	tpl := templates(t)
 	for _, k := range tpl.Kinds {
-		d, _ := tpl.Build(k.ID, draft.Case{Vars: map[string]string{"illegal_debt": "yes", "info_sold": "yes"}, Now: time.Now()})
+		d, _ := tpl.Build(k.ID, draft.Case{Vars: map[string]string{"illegal_debt": "maybe", "disclosed": "yes", "abuse": "yes"}, Now: time.Now()})
 		for _, b := range d.Blocks {
 			if b.Kind != draft.Quote {
 				continue

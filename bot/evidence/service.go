@@ -511,6 +511,9 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 		if it.ForwardDate != nil {
 			row.Time = *it.ForwardDate
 		}
+		if it.OCR == OCRPending {
+			sum.Pending++
+		}
 		if it.Facts != nil {
 			var labels []string
 			relatives := ""
@@ -529,6 +532,9 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 				}
 			}
 			row.Note = strings.Join(labels, "、")
+			if len(it.Facts.Dates) > 0 {
+				row.Said = it.Facts.Dates[0]
+			}
 			for _, d := range it.Facts.Dates {
 				add(&sum.Dates, d)
 			}

@@ -153,6 +153,10 @@ type Action struct {
 	Kind       string
 	With       map[string]string
 	Attachment *Attachment
+	// Before places the action's replies: before the reply at index
+	// Before-1 of the turn's replies (after the step's own text, and before
+	// the question a waiting step asks, which stays last); 0: at the end.
+	Before int `json:",omitempty"`
 }
 
 // Output is the result of one turn.
@@ -688,9 +692,14 @@ func (t *turn) enter(target Target) {
 			t.s.Resume = ""
 		}
 		t.out.Visited = append(t.out.Visited, f.ID+"."+step.ID)
+		said := len(t.out.Replies)
 		t.say(step)
 		if step.Action != "" {
-			t.out.Actions = append(t.out.Actions, Action{Kind: step.Action, With: step.With})
+			at := len(t.out.Replies)
+			if step.Waits() && at > said {
+				at-- // the question the step waits on stays the last message
+			}
+			t.out.Actions = append(t.out.Actions, Action{Kind: step.Action, With: step.With, Before: at + 1})
 		}
 		switch {
 		case step.Waits():
