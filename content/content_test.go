@@ -286,3 +286,146 @@ func TestSafetyPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestLegalCorrectionsOfIssue12 pins the legal corrections a lawyer's reading
+// asked for (issue 12): outsourced collectors are entrusted processors (PIPL
+// Art. 21), not recipients needing separate consent (Art. 23); the basic
+// conduct of PSL Art. 50 is punishable and the no-contact order needs the
+// police chief's approval; impersonating police or courts is PSL Art. 62 /
+// Criminal Law Art. 279; relatives learn the exceptions to "not your debt";
+// channel details that could not be verified are not asserted.
+func TestLegalCorrectionsOfIssue12(t *testing.T) {
+	set, err := flows.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := set.Library
+	for _, c := range []struct{ id, law, article, fragment string }{
+		{"pipl-21", "中华人民共和国个人信息保护法", "第二十一条", "并对受托人的个人信息处理活动进行监督。"},
+		{"admin-penalty-37", "中华人民共和国行政处罚法", "第三十七条", "且新的规定处罚较轻或者不认为是违法的，适用新的规定。"},
+	} {
+		s, ok := lib.Statute(c.id)
+		if !ok {
+			t.Errorf("missing statute %s", c.id)
+			continue
+		}
+		if s.Law != c.law || s.Article != c.article || !strings.Contains(s.Text, c.fragment) || s.Retired() {
+			t.Errorf("%s: %s %s; want %s %s containing %q", c.id, s.Law, s.Article, c.law, c.article, c.fragment)
+		}
+	}
+	// The 2025 Public Security Administration Punishments Law rests on
+	// transcriptions: each article was compared with two, and the official
+	// site is not named as a source nobody compared with.
+	for _, s := range lib.Statutes {
+		if !strings.HasPrefix(s.ID, "psl-") || s.Retired() {
+			continue
+		}
+		if !strings.Contains(s.Source, "Jarvis-starcloud/law-ye-skill") || !strings.Contains(s.Source, "Theonefkguy/Chinese-Laws") || strings.Contains(s.Source, "npc.gov.cn") {
+			t.Errorf("%s: source %q; want both compared transcriptions and no uncompared site", s.ID, s.Source)
+		}
+	}
+
+	say := func(s *flow.Step) string {
+		var b strings.Builder
+		for _, tpl := range s.Say {
+			b.WriteString(tpl.Source)
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	cites := func(s *flow.Step, id string) bool {
+		for _, c := range s.Cite {
+			if c == id {
+				return true
+			}
+		}
+		return false
+	}
+	impersonation := regexp.MustCompile(`冒充.{0,12}(警察|法院|公检法|国家机关)`)
+	for _, f := range set.Flows {
+		for _, s := range f.Steps {
+			text := say(s)
+			// Outsourced collection: Art. 23 only where /law explains
+			// when it applies (and when Art. 21 does instead).
+			if f.ID != flow.LawFlow && (cites(s, "pipl-23") || strings.Contains(text, "单独同意")) {
+				t.Errorf("%s: separate consent (PIPL Art. 23) offered for outsourced collection; collectors are entrusted processors (pipl-21)", s.Pos)
+			}
+			if cites(s, "pipl-23") && !cites(s, "pipl-21") {
+				t.Errorf("%s: cites PIPL Art. 23 without Art. 21", s.Pos)
+			}
+			if strings.Contains(text, "情节较重的，可能受到治安处罚") || strings.Contains(text, "情节严重的可能受到治安处罚") {
+				t.Errorf("%s: the basic conduct of PSL Art. 50 is punishable; 情节较重 only raises the penalty", s.Pos)
+			}
+			if strings.Contains(text, "禁止接触") && !strings.Contains(text, "负责人批准") {
+				t.Errorf("%s: the no-contact order needs the police chief's approval; say so", s.Pos)
+			}
+			if impersonation.MatchString(text) && cites(s, "psl-50") && !cites(s, "psl-62") && !cites(s, "criminal-law-279") {
+				t.Errorf("%s: impersonating police or courts is PSL Art. 62 / Criminal Law Art. 279, not only Art. 50", s.Pos)
+			}
+		}
+	}
+	// The 2026 numbering is presented with the transition rule beside it.
+	for _, at := range []string{"law.public_security", "why.penalties"} {
+		parts := strings.SplitN(at, ".", 2)
+		s := set.Flows[parts[0]].Steps[parts[1]]
+		if s == nil || !cites(s, "admin-penalty-37") {
+			t.Errorf("%s must cite admin-penalty-37 (conduct before 2026-01-01)", at)
+		}
+	}
+	// Relatives: the exceptions to "someone else's debt is not yours", the
+	// written statement and the message they can copy.
+	rel := set.Flows["relatives"]
+	if rel == nil {
+		t.Fatal("no relatives flow")
+	}
+	opening := say(rel.Steps["opening"])
+	for _, w := range []string{"一般不是你的债", "担保", "共同借款人", "夫妻共同债务", "继承", "紧急联系人"} {
+		if !strings.Contains(opening, w) {
+			t.Errorf("relatives.opening lacks %q", w)
+		}
+	}
+	for _, id := range []string{"civil-code-685", "civil-code-552", "civil-code-1064", "civil-code-1161"} {
+		if !cites(rel.Steps["liable"], id) {
+			t.Errorf("relatives.liable does not cite %s", id)
+		}
+	}
+	for _, id := range []string{"civil-code-685", "civil-code-469"} {
+		if !cites(rel.Steps["guarantor"], id) {
+			t.Errorf("relatives.guarantor does not cite %s", id)
+		}
+	}
+	offers := 0
+	for _, s := range rel.Steps {
+		for _, c := range s.Choices {
+			if c.Target != nil && c.Target.Flow == flow.DraftsFlow && c.Target.Step == "relative" {
+				offers++
+			}
+		}
+	}
+	if offers == 0 {
+		t.Error("the relatives flow never offers the 亲友告知声明 draft (drafts.relative)")
+	}
+	// Channels: no unverified routes or timelines.
+	for _, ch := range lib.Channels {
+		all := ch.Name + ch.Handles + ch.How + ch.Contact + ch.When + ch.Note
+		if strings.Contains(all, "冒充") && !strings.Contains(all, "第六十二条") && !strings.Contains(all, "第二百七十九条") {
+			t.Errorf("channel %s: impersonation named without PSL Art. 62 / Criminal Law Art. 279", ch.ID)
+		}
+		if strings.Contains(all, "禁止接触") && !strings.Contains(all, "负责人批准") {
+			t.Errorf("channel %s: no-contact order without the police chief's approval", ch.ID)
+		}
+		if _, ok := lib.Statute("xinfang-17"); !ok && strings.Contains(all, "信访工作条例第") {
+			t.Errorf("channel %s cites an unverified article of 信访工作条例", ch.ID)
+		}
+	}
+	if ch, ok := lib.Channel("miit-12321"); ok {
+		if regexp.MustCompile(`发短信|短信\s*(到|至)?\s*12321|号码\*短信`).MatchString(ch.How + ch.Contact + ch.Note) {
+			t.Errorf("12321: the SMS route is unverified: %q %q", ch.How, ch.Contact)
+		}
+	}
+	if ch, ok := lib.Channel("nfra-12378"); ok {
+		if strings.Contains(ch.Note, "工作日") || !strings.Contains(ch.Note, "银行业保险业消费投诉处理管理办法") {
+			t.Errorf("12378: timelines per the 2020 complaint rules (15 days, extendable), not working days: %q", ch.Note)
+		}
+	}
+}
