@@ -146,10 +146,15 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	for _, label := range []string{"停止催收骚扰告知函", "向借款平台投诉", "向金融监管部门投诉", "民事起诉状", "亲友告知声明", "黑猫投诉（公开曝光）", "报案材料（公安机关）"} {
 		before := len(fake.Sent(chat))
 		fake.PushText(chat, label)
-		if label == "报案材料（公安机关）" || label == "向金融监管部门投诉" {
+		// The questions a draft asks before it is made: the first one asks
+		// to use the evidence's facts, the number, disclosure and abuse.
+		for _, answer := range map[string][]string{
+			"停止催收骚扰告知函": {"对，写进去", "跳过", "说了", "没有"},
+			"向金融监管部门投诉": {"网络小额贷款公司"},
+			"民事起诉状":     {"销售"},
+		}[label] {
 			fake.WaitSent(t, chat, before+1)
 			before = len(fake.Sent(chat))
-			answer := map[string]string{"报案材料（公安机关）": "不是，或者不清楚", "向金融监管部门投诉": "网络小额贷款公司"}[label]
 			fake.PushText(chat, answer)
 		}
 		var text strings.Builder
@@ -284,7 +289,7 @@ func TestConsoleFileEvidence(t *testing.T) {
 func TestConsoleDraft(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n", nil)
+	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n不用，我自己填\n说了\n没有\n", nil)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -33,7 +33,7 @@ type reading struct {
 func (t *turn) read(in string) reading {
 	var r reading
 	lit := t.e.set.Library.Safety.Literal(normalizeText(in))
-	r.crisis = t.e.set.Library.Safety.Matches(lit)
+	r.crisis = t.e.set.Library.Safety.MatchesLiteral(lit)
 	u := t.e.set.Understanding
 	if u == nil || u.Model == nil {
 		return r

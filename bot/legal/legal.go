@@ -66,15 +66,15 @@ type Safety struct {
 	Figurative []string `yaml:"figurative"` // Go regexps of ordinary phrases (累死了) removed before matching
 	Message    string   `yaml:"message"`
 
-	// Each list compiled into one alternation: one pass over the text
-	// instead of one per pattern.
-	patterns, figurative *regexp.Regexp
+	patterns      *patternSet
+	figurative    *regexp.Regexp // one alternation: its matches are replaced
+	hasFigurative *patternSet    // a quick test first: most texts have none
 }
 
 // Literal sets aside the figurative phrases of compacted text (累死了,
 // 死机), so that what is left can be read for despair.
 func (s *Safety) Literal(compact string) string {
-	if s.figurative == nil {
+	if s.figurative == nil || !s.hasFigurative.MatchString(compact) {
 		return compact
 	}
 	return s.figurative.ReplaceAllLiteralString(compact, "|")
@@ -84,13 +84,17 @@ func (s *Safety) Literal(compact string) string {
 // punctuation) holds a word or pattern of despair once its figurative
 // phrases are set aside.
 func (s *Safety) Matches(compact string) bool {
-	compact = s.Literal(compact)
+	return s.MatchesLiteral(s.Literal(compact))
+}
+
+// MatchesLiteral is Matches for text already passed through Literal.
+func (s *Safety) MatchesLiteral(compact string) bool {
 	for _, w := range s.Words {
 		if w != "" && strings.Contains(compact, w) {
 			return true
 		}
 	}
-	return s.patterns != nil && s.patterns.MatchString(compact)
+	return s.patterns.MatchString(compact)
 }
 
 // Library is the loaded, validated content.
@@ -279,25 +283,25 @@ func (l *Library) loadSafety(fsys fs.FS, probs *diag.List) {
 	}
 	for i := 0; i+1 < len(doc.Content[0].Content); i += 2 {
 		k, v := doc.Content[0].Content[i], doc.Content[0].Content[i+1]
-		var into **regexp.Regexp
-		switch k.Value {
-		case "patterns":
-			into = &l.Safety.patterns
-		case "figurative":
-			into = &l.Safety.figurative
-		default:
+		if k.Value != "patterns" && k.Value != "figurative" {
 			continue
 		}
-		var alts []string
+		var exprs []string
 		for _, item := range v.Content {
 			if _, err := regexp.Compile(item.Value); err != nil {
 				probs.Add(diag.At(SafetyFile, item), "write a Go regular expression (no look-ahead); test it with go run ./bot lint", "bad pattern: %v", err)
 				continue
 			}
-			alts = append(alts, "(?:"+item.Value+")")
+			exprs = append(exprs, item.Value)
 		}
-		if len(alts) > 0 {
-			*into = regexp.MustCompile(strings.Join(alts, "|"))
+		if len(exprs) == 0 {
+			continue
+		}
+		if k.Value == "patterns" {
+			l.Safety.patterns = newPatternSet(exprs)
+		} else {
+			l.Safety.figurative = regexp.MustCompile("(?:" + strings.Join(exprs, ")|(?:") + ")")
+			l.Safety.hasFigurative = newPatternSet(exprs)
 		}
 	}
 	if len(l.Safety.Words) == 0 || strings.TrimSpace(l.Safety.Message) == "" {

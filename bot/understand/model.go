@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -26,8 +27,8 @@ type Score struct {
 type Model struct {
 	norm    *Normalizer
 	classes []string
-	vocab   map[string]int32
-	w       []float32 // len(vocab) x len(classes), feature-major: one row per feature
+	vocab   map[uint64]int32 // n-gram hash -> feature index
+	w       []float32        // len(vocab) x len(classes), feature-major: one row per feature
 	bias    []float32
 }
 
@@ -103,7 +104,7 @@ type sparse struct {
 }
 
 func train(examples []Example, norm *Normalizer) *Model {
-	m := &Model{norm: norm, vocab: map[string]int32{}}
+	m := &Model{norm: norm, vocab: map[uint64]int32{}}
 	classIndex := map[string]int{}
 	for _, e := range examples {
 		if _, ok := classIndex[e.Class]; !ok {
@@ -171,17 +172,17 @@ func train(examples []Example, norm *Normalizer) *Model {
 	return m
 }
 
-func (m *Model) vectorize(feats []string) sparse {
+func (m *Model) vectorize(feats []uint64) sparse {
 	var v sparse
-	seen := map[int32]bool{}
+	v.idx = make([]int32, 0, len(feats))
 	for _, f := range feats {
-		j, ok := m.vocab[f]
-		if !ok || seen[j] {
-			continue
+		if j, ok := m.vocab[f]; ok {
+			v.idx = append(v.idx, j)
 		}
-		seen[j] = true
-		v.idx = append(v.idx, j)
 	}
+	// Each feature counts once, however often it occurs.
+	slices.Sort(v.idx)
+	v.idx = slices.Compact(v.idx)
 	if n := len(v.idx); n > 0 {
 		v.val = make([]float32, n)
 		x := float32(1 / math.Sqrt(float64(n)))
@@ -230,7 +231,9 @@ func (m *Model) Classify(text string) ([]Score, float64) {
 	x := m.vectorize(feats)
 	known := 0.0
 	if len(feats) > 0 {
-		known = float64(len(x.idx)) / float64(len(uniq(feats)))
+		u := slices.Clone(feats)
+		slices.Sort(u)
+		known = float64(len(x.idx)) / float64(len(slices.Compact(u)))
 	}
 	z := make([]float64, len(m.classes))
 	m.logits(x, z)
@@ -243,30 +246,49 @@ func (m *Model) Classify(text string) ([]Score, float64) {
 	return out, known
 }
 
-func uniq(ss []string) map[string]bool {
-	m := make(map[string]bool, len(ss))
-	for _, s := range ss {
-		m[s] = true
-	}
-	return m
-}
-
-// features lists the character unigrams, bigrams and trigrams of a
-// normalised text, with its first and last two characters marked (a
-// question often shows in how it ends: ...吗, ...怎么办).
-func features(s string) []string {
+// features lists the hashes of the character unigrams, bigrams and
+// trigrams of a normalised text, with its first and last two characters
+// marked (a question often shows in how it ends: ...吗, ...怎么办). Hashes
+// (64-bit FNV-1a) instead of strings: no allocation per n-gram.
+func features(s string) []uint64 {
 	r := []rune(s)
 	n := len(r)
 	if n == 0 {
 		return nil
 	}
-	out := make([]string, 0, 4*n+2)
+	out := make([]uint64, 0, 3*n+2)
 	for i := 0; i < n; i++ {
-		for k := minGram; k <= maxGram && i+k <= n; k++ {
-			out = append(out, string(r[i:i+k]))
+		h := uint64(fnvOffset)
+		for k := 1; k <= maxGram && i+k <= n; k++ {
+			h = mix(h, r[i+k-1])
+			if k >= minGram {
+				out = append(out, h)
+			}
 		}
 	}
-	return append(out, "^"+string(r[:min(2, n)]), string(r[max(0, n-2):])+"$")
+	start := mix(uint64(fnvOffset), '^')
+	for _, c := range r[:min(2, n)] {
+		start = mix(start, c)
+	}
+	end := uint64(fnvOffset)
+	for _, c := range r[max(0, n-2):] {
+		end = mix(end, c)
+	}
+	return append(out, start, mix(end, '$'))
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// mix adds one rune (its four bytes) to an FNV-1a hash.
+func mix(h uint64, r rune) uint64 {
+	for i := 0; i < 4; i++ {
+		h ^= uint64(byte(r >> (8 * i)))
+		h *= fnvPrime
+	}
+	return h
 }
 
 // The n-gram lengths read: single characters matter with few examples
