@@ -125,7 +125,8 @@ func deriveAnswers(vars map[string]string) {
 		vars["before_2026"] = "yes"
 	}
 	for from, to := range map[string]string{"first_contact": "first_date", "loan_date": "loan_date", "overdue_date": "overdue_date"} {
-		if d := chineseDate(vars[from]); d != "" {
+		// Answers keep their precision: 2023年10月, 10月中旬, 2026年3月15日.
+		if d := flow.ChineseDate(vars[from]); d != "" {
 			vars[to] = d
 		}
 	}

@@ -500,6 +500,9 @@ func (t *turn) answer(step *Step, in string, r reading) {
 		}
 		value, problem := checkAnswer(step.Ask, in, t.e.now())
 		if problem == "" {
+			problem = t.timeline(step.Ask, value)
+		}
+		if problem == "" {
 			t.record(step, []Assign{{Var: step.Ask.Var, Value: value}})
 			t.enter(*step.Next)
 			return

@@ -30,7 +30,7 @@ func checkAnswer(a *Ask, in string, now time.Time) (string, string) {
 	case KindPhone:
 		return normalizePhone(in)
 	case KindDate:
-		return normalizeDate(in, now)
+		return normalizeDate(in, now, a.Approximate)
 	case KindAmount:
 		return normalizeAmount(in)
 	case KindNumber:
@@ -74,53 +74,6 @@ func normalizePhone(in string) (string, string) {
 		return s[:area] + "-" + s[area:], ""
 	}
 	return "", "这看起来不像电话号码。请发送 11 位手机号（如 13812345678）、带区号的座机（如 021-61234567）或 95/96/106 开头的号码。"
-}
-
-var (
-	ymdRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$`)
-	mdRe  = regexp.MustCompile(`^(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*[日号]?$`)
-)
-
-func normalizeDate(in string, now time.Time) (string, string) {
-	s := strings.TrimSpace(halfWidth.Replace(in))
-	const bad = "没看懂这个日期。请按 2026-03-15 或 3月15日 这样的格式输入，也可以写“今天”“昨天”。"
-	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
-	var d time.Time
-	switch s {
-	case "今天", "今日":
-		d = today
-	case "昨天", "昨日":
-		d = today.AddDate(0, 0, -1)
-	case "前天":
-		d = today.AddDate(0, 0, -2)
-	default:
-		var y, m, day int
-		if g := ymdRe.FindStringSubmatch(s); g != nil {
-			y, _ = strconv.Atoi(g[1])
-			m, _ = strconv.Atoi(g[2])
-			day, _ = strconv.Atoi(g[3])
-		} else if g := mdRe.FindStringSubmatch(s); g != nil {
-			y = now.Year()
-			m, _ = strconv.Atoi(g[1])
-			day, _ = strconv.Atoi(g[2])
-		} else {
-			return "", bad
-		}
-		d = time.Date(y, time.Month(m), day, 0, 0, 0, 0, now.Location())
-		if d.Month() != time.Month(m) || d.Day() != day || m < 1 {
-			return "", "这个日期不存在，请检查月份和日子。"
-		}
-		if g := mdRe.FindStringSubmatch(s); g != nil && d.After(today) {
-			d = d.AddDate(-1, 0, 0) // "3月15日" said in February means last year
-		}
-	}
-	if d.After(today) {
-		return "", "日期不能晚于今天，请检查后重新输入。"
-	}
-	if d.Year() < 2000 {
-		return "", "这个日期太早了，请检查年份。"
-	}
-	return d.Format(time.DateOnly), ""
 }
 
 var amountRe = regexp.MustCompile(`^(\d+(?:\.\d+)?)(万|千|k|K|w|W)?$`)

@@ -307,7 +307,7 @@ func parseAsk(file string, n *yaml.Node, probs *diag.List) *Ask {
 		probs.Add(a.Pos, "write var: name and kind: text|phone|date|amount|number", "ask must be a mapping")
 		return a
 	}
-	probs.CheckKeys(file, n, "an ask", "var", "kind", "required", "min", "max", "pattern", "error", "hint")
+	probs.CheckKeys(file, n, "an ask", "var", "kind", "required", "min", "max", "pattern", "error", "hint", "approximate", "after")
 	var raw struct {
 		Var      string `yaml:"var"`
 		Kind     string `yaml:"kind"`
@@ -317,12 +317,21 @@ func parseAsk(file string, n *yaml.Node, probs *diag.List) *Ask {
 		Pattern  string `yaml:"pattern"`
 		Error    string `yaml:"error"`
 		Hint     string `yaml:"hint"`
+		Approx   bool   `yaml:"approximate"`
+		After    string `yaml:"after"`
 	}
 	if err := n.Decode(&raw); err != nil {
 		probs.AddYAMLError(file, err)
 		return a
 	}
 	a.Var, a.Min, a.Max, a.Pattern, a.Error, a.Hint = raw.Var, raw.Min, raw.Max, raw.Pattern, raw.Error, raw.Hint
+	a.Approximate, a.After = raw.Approx, raw.After
+	if (a.Approximate || a.After != "") && raw.Kind != KindDate {
+		probs.Add(a.Pos, "approximate and after apply to kind: date", "approximate/after on a %s question", orDefault(raw.Kind, KindText))
+	}
+	if a.After != "" && !varName.MatchString(a.After) {
+		probs.Add(a.Pos, "name the earlier date's variable, e.g. after: overdue_date", "bad variable %q in after", a.After)
+	}
 	if raw.Kind != "" {
 		a.Kind = raw.Kind
 	}
@@ -421,4 +430,11 @@ func eachPair(n *yaml.Node, fn func(k, v *yaml.Node)) {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		fn(n.Content[i], n.Content[i+1])
 	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }

@@ -119,6 +119,12 @@ type Ask struct {
 	Pattern  string
 	Error    string // the author's message when the answer is refused
 	Hint     string // shown with the question
+	// Approximate (dates): a month, part of a month or year is fine too
+	// (去年10月, 10月中旬), saved with the precision it was given in.
+	Approximate bool
+	// After (dates): the answer may not be earlier than this variable's
+	// date; the timeline of a case stays consistent.
+	After string
 	Pos      diag.Pos
 	match    func(string) bool
 }

@@ -35,6 +35,11 @@ type dateHit struct {
 // without duplicates. Dates without a year and relative words need ref;
 // with a zero ref only absolute dates are kept.
 func dates(text string, ref time.Time) []string {
+	if !ref.IsZero() {
+		// 今天 and 昨天 in a screenshot mean Beijing's day, whatever the
+		// server's clock zone: between 0:00 and 8:00 UTC is another day.
+		ref = ref.In(beijing)
+	}
 	var hits []dateHit
 	// Dates never span lines; matching line by line keeps the regexp
 	// engine's work proportional to the line.
@@ -188,3 +193,6 @@ func dateValue(year, month, day int, period, hh, mm string, ref time.Time) (stri
 	}
 	return fmt.Sprintf("%s %02d:%02d", date, h, m), true
 }
+
+// beijing is China Standard Time (no daylight saving since 1991).
+var beijing = time.FixedZone("CST", 8*3600)
