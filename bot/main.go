@@ -163,7 +163,15 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	ev.Meter = m.Metrics
 	m.Evidence = ev
 	drafts := &draft.Service{Templates: tpl, Evidence: ev, Now: time.Now, Meter: m.Metrics}
-	m.Runner = chat.NewRunner(flow.NewEngine(set, time.Now), m.Store, chat.Options{
+	where := flow.Storage{Sessions: "memory", Evidence: "dir"}
+	if cfg.UsesRedis() {
+		where.Sessions = "redis"
+	}
+	if cfg.EvidenceS3.Endpoint != "" {
+		where.Evidence = "s3"
+	}
+	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, session.RepliesTTL, where))
+	m.Runner = chat.NewRunner(engine, m.Store, chat.Options{
 		Log:     log,
 		Meter:   m.Metrics,
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},

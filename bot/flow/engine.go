@@ -170,13 +170,41 @@ type Output struct {
 
 // Engine runs a flow set. It is pure: no I/O, time comes from Now.
 type Engine struct {
-	set *Set
-	now func() time.Time
+	set     *Set
+	now     func() time.Time
+	globals map[string]string
+}
+
+// GlobalVars are the variables every flow may read that describe the bot
+// itself rather than the person: how long their data is kept. Main sets
+// them from the configuration (WithGlobals); they read as the defaults
+// until then.
+var GlobalVars = []string{"keep_session", "keep_evidence", "keep_replies", "kept_where"}
+
+// WithGlobals sets the values of GlobalVars and returns the engine.
+func (e *Engine) WithGlobals(g map[string]string) *Engine {
+	e.globals = g
+	return e
+}
+
+// render fills a template from the person's variables and the globals.
+func (t *turn) render(tpl *Template) string {
+	if len(t.e.globals) == 0 || !tpl.usesAny(t.e.globals) {
+		return tpl.Render(t.s.Vars)
+	}
+	vars := make(map[string]string, len(t.s.Vars)+len(t.e.globals))
+	for k, v := range t.e.globals {
+		vars[k] = v
+	}
+	for k, v := range t.s.Vars {
+		vars[k] = v
+	}
+	return tpl.Render(vars)
 }
 
 // NewEngine returns an engine for the set; now supplies the time.
 func NewEngine(set *Set, now func() time.Time) *Engine {
-	return &Engine{set: set, now: now}
+	return &Engine{set: set, now: now, globals: DefaultGlobals()}
 }
 
 // Now is the engine's clock: the time every turn is stamped with. Callers
@@ -676,7 +704,7 @@ func (t *turn) reshow() {
 		return
 	}
 	last := step.Say[len(step.Say)-1]
-	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: last.Render(t.s.Vars)})
+	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: t.render(last)})
 	t.ask(step)
 }
 
@@ -729,7 +757,7 @@ func (t *turn) enter(target Target) {
 
 func (t *turn) say(step *Step) {
 	for _, tpl := range step.Say {
-		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: tpl.Render(t.s.Vars)})
+		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: t.render(tpl)})
 	}
 	lib := t.e.set.Library
 	for _, id := range step.Cite {

@@ -104,6 +104,16 @@ func (t *Template) Render(vars map[string]string) string {
 	return b.String()
 }
 
+// usesAny reports whether the template reads one of the names.
+func (t *Template) usesAny(names map[string]string) bool {
+	for _, p := range t.parts {
+		if _, ok := names[p.name]; ok && p.name != "" {
+			return true
+		}
+	}
+	return false
+}
+
 func clip(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {

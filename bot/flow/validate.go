@@ -335,7 +335,7 @@ func checkAssigned(set *Set, checks Checks, order []node, steps map[node]*Step, 
 			}
 		}
 	}
-	for _, v := range checks.Derived {
+	for _, v := range append(GlobalVars, checks.Derived...) {
 		universe[v] = true
 	}
 	isEntry := map[node]bool{}
@@ -381,6 +381,9 @@ func checkAssigned(set *Set, checks Checks, order []node, steps map[node]*Step, 
 				}
 				probs.Add(s.Pos, hint, "variable %q used in %s of step %q is not assigned on every path to it", v, where, n.step)
 			}
+		}
+		for _, v := range GlobalVars {
+			have[v] = true
 		}
 		for _, t := range s.Say {
 			for _, v := range t.Vars() {
