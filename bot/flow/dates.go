@@ -25,7 +25,7 @@ var (
 	ymdRe = regexp.MustCompile(`^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?$`)
 	mdRe  = regexp.MustCompile(`^(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*[日号]?$`)
 	// approximate: [year] month [part]
-	approxRe = regexp.MustCompile(`^(?:(\d{4})\s*[年/.-]|(今年|去年|前年))?\s*([0-9]{1,2}|[一二三四五六七八九十]{1,2})\s*月份?\s*(上旬|中旬|下旬|初|底|末|中)?(?:左右|前后|的时候)?$`)
+	approxRe   = regexp.MustCompile(`^(?:(\d{4})\s*[年/.-]|(今年|去年|前年))?\s*([0-9]{1,2}|[一二三四五六七八九十]{1,2})\s*月份?\s*(上旬|中旬|下旬|初|底|末|中)?(?:左右|前后|的时候)?$`)
 	relMonthRe = regexp.MustCompile(`^(上个?月|这个?月|本月)(上旬|中旬|下旬|初|底|末|中)?(?:左右|前后|的时候)?$`)
 	ymRe       = regexp.MustCompile(`^(\d{4})\s*[/.-]\s*(\d{1,2})$`)
 	yearRe     = regexp.MustCompile(`^(?:(\d{4})\s*年|(今年|去年|前年))(?:左右|的时候)?$`)

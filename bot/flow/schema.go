@@ -125,8 +125,8 @@ type Ask struct {
 	// After (dates): the answer may not be earlier than this variable's
 	// date; the timeline of a case stays consistent.
 	After string
-	Pos      diag.Pos
-	match    func(string) bool
+	Pos   diag.Pos
+	match func(string) bool
 }
 
 // Rule is one case of a branch: when Cond holds (nil: always), go to Target.
