@@ -284,12 +284,14 @@ func TestConsoleFileEvidence(t *testing.T) {
 	}
 }
 
-// /draft in the console: the draft as text, and its Word file saved beside
-// the person, with the facts they gave.
+// /draft in the console: the draft as text, and its Word file kept with
+// the person's other data (not in the current folder), with the facts they
+// gave; /delete removes it too.
 func TestConsoleDraft(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n不用，我自己填\n说了\n没有\n", nil)
+	vars := map[string]string{"EVIDENCE_DIR": filepath.Join(dir, "data", "evidence")}
+	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n不用，我自己填\n说了\n没有\n", vars)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -298,12 +300,22 @@ func TestConsoleDraft(t *testing.T) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
 	}
-	docs, _ := filepath.Glob(filepath.Join(dir, "*.docx"))
+	if stray, _ := filepath.Glob(filepath.Join(dir, "*.docx")); len(stray) != 0 {
+		t.Errorf("documents written into the current folder: %v", stray)
+	}
+	docs, _ := filepath.Glob(filepath.Join(dir, "data", "documents", "console", "*.docx"))
 	if len(docs) != 1 {
 		t.Fatalf("docx files: %v", docs)
 	}
 	if body := docxText(t, mustRead(t, docs[0])); !strings.Contains(body, "13812345678") || !strings.Contains(body, "闪电贷") {
 		t.Error("the Word file lacks the person's facts")
+	}
+	code, out, errOut = runBot(t, "/delete\n确认删除\n", vars)
+	if code != 0 || !strings.Contains(out, "已经删除") {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, "data", "documents", "console", "*")); len(left) != 0 {
+		t.Errorf("/delete left the documents: %v", left)
 	}
 }
 

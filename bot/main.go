@@ -175,7 +175,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		Log:     log,
 		Meter:   m.Metrics,
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
-		Erasers: []chat.Eraser{ev},
+		Erasers: []chat.Eraser{ev, m.documents()},
 		Hear:    ev.Rules.Heard,
 	})
 	return m, nil
@@ -284,10 +284,17 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 		startOps()
 		return bot.Run(ctx)
 	}
-	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log}
+	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log,
+		SaveDir: m.documents().For("console")}
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
 	startOps()
 	return c.Run(ctx, m.Runner)
+}
+
+// documents is where the console keeps the drafts it writes: beside the
+// evidence folder (./data/documents by default), erased by /delete.
+func (m *Main) documents() console.Documents {
+	return console.Documents{Dir: filepath.Join(filepath.Dir(filepath.Clean(m.Config.EvidenceDir)), "documents")}
 }
 
 // limit turns a messages-per-second setting into a rate limit; 0 is none.

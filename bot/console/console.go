@@ -30,7 +30,7 @@ type Console struct {
 	User        string // session key; stable so a Redis-backed chat can resume
 	Interactive bool   // a person at a terminal: show a prompt; else echo input
 	Log         *slog.Logger
-	SaveDir     string // where documents the bot sends are written; default "."
+	SaveDir     string // where documents the bot sends are written (Documents.For(User)); default "."
 
 	outMu sync.Mutex // turns and notifications print whole
 }
@@ -137,6 +137,9 @@ func (c *Console) save(f *flow.File) string {
 		dir = "."
 	}
 	path := filepath.Join(dir, filepath.Base(f.Name))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "（文件没有保存成功：" + err.Error() + "）"
+	}
 	if err := os.WriteFile(path, f.Data, 0o600); err != nil {
 		return "（文件没有保存成功：" + err.Error() + "）"
 	}
@@ -187,4 +190,47 @@ func Render(replies []flow.Reply) string {
 		}
 	}
 	return b.String()
+}
+
+// Documents is the folder where the console keeps the documents the bot
+// sends a person (drafts, the evidence export), one subfolder per person,
+// beside their other data rather than in the current folder; /delete
+// removes it (it is one of the runner's erasers).
+type Documents struct {
+	Dir string // e.g. ./data/documents
+}
+
+// For returns the folder of one person's documents.
+func (d Documents) For(user string) string {
+	return filepath.Join(d.Dir, folderName(user))
+}
+
+// Erase removes a person's documents and reports how many files went.
+func (d Documents) Erase(_ context.Context, user string) (int, error) {
+	dir := d.For(user)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("console: list documents: %w", err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return 0, fmt.Errorf("console: erase documents: %w", err)
+	}
+	return len(entries), nil
+}
+
+// folderName keeps a user id to a safe folder name.
+func folderName(user string) string {
+	name := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, user)
+	if name == "" || strings.Trim(name, "_") == "" {
+		return "_"
+	}
+	return name
 }
