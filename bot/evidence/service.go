@@ -53,6 +53,7 @@ type Service struct {
 
 	ledger ledgers
 	wg     sync.WaitGroup
+	albums albums
 }
 
 // Meter counts evidence for the operator's metrics.
@@ -69,8 +70,8 @@ func NewService(blobs BlobStore, ledger session.Store, ocr *OCR, rules *facts.Ru
 
 // Messages to the person.
 const (
-	msgTooLarge    = "这个文件超过 20 MB，机器人无法下载，所以没有保存。可以这样做：长截图分成几张发送；PDF 拆成几份；录音或视频请先压缩，或只保留关键的一段。"
-	msgUnsupported = "这个文件类型暂不支持，没有保存。请发送图片（JPG、PNG、WebP、HEIC）或 PDF 文件。"
+	msgTooLarge    = "这个文件超过 20 MB，机器人无法下载，所以没有保存。可以这样做：长截图分成几张发送；PDF 拆成几份；录音、视频截取关键的一段再发（格式不限，MP3、M4A、AMR、MP4 都可以）。原文件请一直留在手机里。"
+	msgUnsupported = "这个文件类型暂不支持，没有保存。可以发送图片（JPG、PNG、WebP、HEIC）、PDF，或录音、视频（MP3、M4A、AMR、WAV、OGG、MP4、MOV 等）。"
 	msgFull        = "你保存的证据已经到上限（%d 份或 %d MB），这份没有保存。可以用 /evidence 查看并删除不需要的，或先导出备份。"
 	msgFetchFailed = "文件没有下载成功，没有保存。请再发送一次。"
 	msgSaveFailed  = "文件没有保存成功，请稍后再发送一次。"
@@ -79,6 +80,7 @@ const (
 	msgReading     = "正在识别图片里的文字，稍后把找到的电话、平台和日期告诉你。"
 	msgNoOCR       = "这台服务器没有安装文字识别（OCR），图片里的文字暂时读不出来，但文件已经保存好了。"
 	msgNoText      = "这类文件不做文字识别。"
+	msgMedia       = "录音和视频原样保存，不做识别。投诉、报案时可以把关键的一段放给对方听，或者自己整理成文字。"
 	msgEmpty       = "你还没有保存证据。把催收短信、聊天记录、通话记录的截图直接发给我，就会保存下来。"
 	msgRemoved     = "已删除第 %d 份证据。"
 	msgNoSuchItem  = "没有第 %s 份证据。输入 /evidence 查看清单。"
@@ -135,14 +137,29 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	if err != nil {
 		return notice(msgSaveFailed), err
 	}
-	if dup {
+	// An album is acknowledged once, when its last item is in.
+	inAlbum := att.Group != "" && s.Notify != nil
+	if dup && !inAlbum {
 		return notice(fmt.Sprintf(msgDuplicate, item.N)), nil
 	}
-	s.Log.Info("evidence kept", "user", user, "type", item.Type, "bytes", item.Size)
-	if s.Meter != nil {
-		s.Meter.EvidenceKept(item.Size)
+	if !dup {
+		s.Log.Info("evidence kept", "user", user, "type", item.Type, "bytes", item.Size)
+		if s.Meter != nil {
+			s.Meter.EvidenceKept(item.Size)
+		}
 	}
-	text := fmt.Sprintf(msgSaved, item.N, typ.Label, sizeText(item.Size), item.SHA256[:8])
+	if inAlbum {
+		s.joinAlbum(user, att.Group, item, dup)
+		if !dup && item.OCR == OCRPending {
+			s.readLater(user, item)
+		}
+		return nil, nil
+	}
+	label := typ.Label
+	if att.Duration > 0 {
+		label += "，时长 " + durationText(att.Duration)
+	}
+	text := fmt.Sprintf(msgSaved, item.N, label, sizeText(item.Size), item.SHA256[:8])
 	switch item.OCR {
 	case OCRPending:
 		text += "\n" + msgReading
@@ -150,14 +167,26 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	case OCRUnavailable:
 		text += "\n" + msgNoOCR
 	default:
-		text += "\n" + msgNoText
+		if typ.Label == "录音" || typ.Label == "视频" {
+			text += "\n" + msgMedia
+		} else {
+			text += "\n" + msgNoText
+		}
 	}
 	return notice(text), nil
 }
 
+// durationText writes 65 seconds as 1分05秒.
+func durationText(sec int) string {
+	if sec < 60 {
+		return fmt.Sprintf("%d秒", sec)
+	}
+	return fmt.Sprintf("%d分%02d秒", sec/60, sec%60)
+}
+
 func (s *Service) newItem(att *flow.Attachment, blob Blob, typ string) Item {
 	it := Item{SHA256: blob.SHA256, Size: blob.Size, Type: typ, FileUniqueID: att.UniqueID,
-		Caption: att.Caption, Received: s.Now().UTC(), OCR: OCRNone, ForwardFrom: att.ForwardFrom}
+		Caption: att.Caption, Received: s.Now().UTC(), OCR: OCRNone, ForwardFrom: att.ForwardFrom, Duration: att.Duration}
 	if att.MessageDate > 0 {
 		t := time.Unix(att.MessageDate, 0).UTC()
 		it.MessageDate = &t
@@ -254,6 +283,9 @@ func (s *Service) readLater(user string, item Item) {
 		if err != nil {
 			s.Log.Warn("OCR failed", "user", user, "err", err)
 		}
+		if reply == albumCovered {
+			return // the album's summary tells it
+		}
 		if s.Notify != nil && reply != "" {
 			if err := s.Notify.Notify(ctx, user, notice(reply)); err != nil {
 				s.Log.Warn("OCR result not delivered", "user", user, "err", err)
@@ -294,16 +326,25 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {
+		s.albumRead(user, item, nil, true)
 		return "", nil
 	}
 	if err != nil {
+		s.albumRead(user, item, nil, true)
 		return "", err
+	}
+	if s.albumRead(user, item, found, ocrErr != nil) {
+		return albumCovered, ocrErr
 	}
 	if ocrErr != nil {
 		return fmt.Sprintf("第 %d 份证据的文字没有识别出来（图片可能太模糊）。文件已经保存好了。", item.N), ocrErr
 	}
 	return summary(item.N, found), nil
 }
+
+// albumCovered is read's answer for an album's item: the album's summary
+// will tell what was found.
+const albumCovered = "\x00album"
 
 // summary tells the person what OCR found in one item.
 func summary(n int, f *facts.Facts) string {
@@ -425,13 +466,13 @@ func (s *Service) list(ctx context.Context, user string) ([]flow.Reply, error) {
 var beijing = time.FixedZone("CST", 8*3600)
 
 func typeLabel(name string) string {
-	switch name {
-	case PDF.Name:
-		return PDF.Label
-	case TypeText:
+	if name == TypeText {
 		return "文字消息"
 	}
-	return "图片"
+	if t, ok := typeByName(name); ok {
+		return t.Label
+	}
+	return "文件"
 }
 
 func (s *Service) remove(ctx context.Context, user, arg string) ([]flow.Reply, error) {

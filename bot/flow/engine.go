@@ -110,6 +110,8 @@ type Attachment struct {
 	MessageDate int64  // unix seconds the message was sent to the bot
 	ForwardDate int64  // unix seconds of the original message, when forwarded
 	ForwardFrom string // who wrote the original (name or title), when forwarded
+	Duration    int    // seconds, for a recording or video, when the transport says
+	Group       string // the album it came in (Telegram's media_group_id); "" alone
 }
 
 // ReplyKind tells transports how a reply may be shown.

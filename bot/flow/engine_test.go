@@ -266,7 +266,7 @@ func TestEngineAttachmentAndUnsupported(t *testing.T) {
 		t.Errorf("attachment actions %v", out.Actions)
 	}
 	out = c.e.Handle(c.st, flow.Event{Kind: flow.EventUnsupported})
-	c.expect(joined(out.Replies), "图片、截图和文件")
+	c.expect(joined(out.Replies), "图片、截图、录音、视频和文件")
 	if out.State.Step != "pick" {
 		t.Error("unsupported input moved the conversation")
 	}

@@ -339,8 +339,8 @@ func TestMalformedAndUnsupportedUpdates(t *testing.T) {
 	h.fake.PushMessage(42, map[string]any{"location": map[string]any{"latitude": 31.2, "longitude": 121.5}})
 	last := h.fake.PushText(42, "/help")
 	sent := h.fake.WaitSent(t, 42, 3)
-	contains(t, sent[0], "图片、截图和文件")
-	contains(t, sent[1], "图片、截图和文件")
+	contains(t, sent[0], "图片、截图、录音、视频和文件")
+	contains(t, sent[1], "图片、截图、录音、视频和文件")
 	contains(t, sent[2], "/menu 回到主菜单")
 	h.fake.WaitConfirmed(t, last)
 	for _, id := range h.fake.Unconfirmed() {

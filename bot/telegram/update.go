@@ -155,6 +155,7 @@ func messageEvent(m *tgbotapi.Message) flow.Event {
 	ev := messageContent(m)
 	if ev.Attachment != nil {
 		ev.Attachment.MessageDate = int64(m.Date)
+		ev.Attachment.Group = m.MediaGroupID
 	}
 	return ev
 }
@@ -169,8 +170,26 @@ func messageContent(m *tgbotapi.Message) flow.Event {
 		d := m.Document
 		return flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{
 			ID: d.FileID, UniqueID: d.FileUniqueID, Name: d.FileName, MIME: d.MimeType, Size: int64(d.FileSize), Caption: m.Caption}}
+	case m.Voice != nil:
+		v := m.Voice
+		return attachment(m, &flow.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, MIME: v.MimeType, Size: int64(v.FileSize), Duration: v.Duration})
+	case m.Audio != nil:
+		a := m.Audio
+		return attachment(m, &flow.Attachment{ID: a.FileID, UniqueID: a.FileUniqueID, Name: a.FileName, MIME: a.MimeType, Size: int64(a.FileSize), Duration: a.Duration})
+	case m.Video != nil:
+		v := m.Video
+		return attachment(m, &flow.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, Name: v.FileName, MIME: v.MimeType, Size: int64(v.FileSize), Duration: v.Duration})
+	case m.VideoNote != nil:
+		v := m.VideoNote
+		return attachment(m, &flow.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, MIME: "video/mp4", Size: int64(v.FileSize), Duration: v.Duration})
 	case m.Text != "":
 		return flow.Event{Kind: flow.EventText, Text: m.Text}
 	}
-	return flow.Event{Kind: flow.EventUnsupported} // sticker, voice, location, contact...
+	return flow.Event{Kind: flow.EventUnsupported} // sticker, location, contact...
+}
+
+// attachment is a recording or video: kept as evidence like a photo.
+func attachment(m *tgbotapi.Message, a *flow.Attachment) flow.Event {
+	a.Caption = m.Caption
+	return flow.Event{Kind: flow.EventAttachment, Attachment: a}
 }
