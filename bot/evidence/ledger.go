@@ -25,7 +25,7 @@ type Item struct {
 	N            int          `json:"n"` // the person's own numbering, from 1
 	SHA256       string       `json:"sha256"`
 	Size         int64        `json:"size"`
-	Type         string       `json:"type"` // jpeg, png, webp, heic, pdf, mp3, m4a, mp4... (see sniff.go)
+	Type         string       `json:"type"`               // jpeg, png, webp, heic, pdf, mp3, m4a, mp4... (see sniff.go)
 	Duration     int          `json:"duration,omitempty"` // seconds, for recordings and videos when the transport knows it
 	FileUniqueID string       `json:"file_unique_id,omitempty"`
 	Caption      string       `json:"caption,omitempty"`
