@@ -429,3 +429,94 @@ func TestLegalCorrectionsOfIssue12(t *testing.T) {
 		}
 	}
 }
+
+// TestLegalCorrectionsOfReview pins the wording corrections of the lawyer's
+// review after issue 12 that live in the flows and content (the drafts have
+// their own tests): the co-borrower is a principal debtor (E7); Art. 50 is
+// described with its conditions and the statute's term 情节较重 (S1); Art.
+// 56 is new in 2025 and cannot reach earlier acts (S3); relatives are warned
+// not to promise payment (S4); portrait and reputation rights are cited
+// from verified texts (S9); 12321's phone line is not called "for enquiries"
+// (S17); the old numbering of impersonation is recorded (M8).
+func TestLegalCorrectionsOfReview(t *testing.T) {
+	set, err := flows.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib := set.Library
+	for _, c := range []struct{ id, article, fragment string }{
+		{"civil-code-1019", "第一千零一十九条", "未经肖像权人同意，不得制作、使用、公开肖像权人的肖像，但是法律另有规定的除外。"},
+		{"civil-code-1024", "第一千零二十四条", "任何组织或者个人不得以侮辱、诽谤等方式侵害他人的名誉权。"},
+		{"pipl-15", "第十五条", "个人撤回同意，不影响撤回前基于个人同意已进行的个人信息处理活动的效力。"},
+	} {
+		s, ok := lib.Statute(c.id)
+		if !ok || s.Article != c.article || !strings.Contains(s.Text, c.fragment) || s.Confidence != "V" || s.Retired() {
+			t.Errorf("%s: want %s containing %q, confidence V", c.id, c.article, c.fragment)
+		}
+	}
+	if s, ok := lib.Statute("psl-56"); !ok || !strings.Contains(s.Note, "新增") || !strings.Contains(s.Note, "2026年1月1日以前的行为不能依本条处罚") {
+		t.Error("psl-56 must note that it is new in 2025 and cannot reach acts before 2026")
+	}
+	if s, ok := lib.Statute("psl-62"); !ok || !strings.Contains(s.Note, "第五十一条") {
+		t.Error("psl-62 must note its 2012 counterpart, Art. 51")
+	}
+	if s, ok := lib.Statute("civil-code-1033"); !ok || strings.Contains(s.Summary, "打扰") {
+		t.Error("civil-code-1033's summary must use the statute's word 侵扰")
+	}
+
+	say := func(s *flow.Step) string {
+		var b strings.Builder
+		for _, tpl := range s.Say {
+			b.WriteString(tpl.Source)
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	cites := func(s *flow.Step, id string) bool {
+		for _, c := range s.Cite {
+			if c == id {
+				return true
+			}
+		}
+		return false
+	}
+	step := func(at string) *flow.Step {
+		parts := strings.SplitN(at, ".", 2)
+		f := set.Flows[parts[0]]
+		if f == nil || f.Steps[parts[1]] == nil {
+			t.Fatalf("no step %s", at)
+		}
+		return f.Steps[parts[1]]
+	}
+	for _, f := range set.Flows {
+		for _, s := range f.Steps {
+			text := say(s)
+			// Art. 50's aggravating term is 情节较重; “情节严重” in quotes
+			// would name a threshold the statute does not have.
+			if strings.Contains(text, "“情节严重”") {
+				t.Errorf("%s: write “情节较重” (PSL Art. 50's term), not “情节严重”", s.Pos)
+			}
+			if strings.Contains(text, "本身就可以处罚") {
+				t.Errorf("%s: Art. 50 needs 多次 or 干扰他人正常生活; do not say it is punishable in itself", s.Pos)
+			}
+			if strings.Contains(text, "共同借款人，或者自己向出借方表示愿意加入这笔债务的人：在愿意承担的范围内") {
+				t.Errorf("%s: a co-borrower is liable as a borrower, not within a chosen scope", s.Pos)
+			}
+		}
+	}
+	if liable := say(step("relatives.liable")); !strings.Contains(liable, "共同借款人：在借款合同上一起签了名，和借款人一样要还") || !strings.Contains(liable, "在自己愿意承担的范围内") {
+		t.Error("relatives.liable must separate the co-borrower from 债务加入 (Art. 552)")
+	}
+	if script := step("relatives.script"); !strings.Contains(say(script), "我替他还") || !cites(script, "civil-code-552") {
+		t.Error("relatives.script must warn against promising to pay on the phone and cite Art. 552")
+	}
+	if threat := step("faq.threat"); !cites(threat, "civil-code-1019") || !cites(threat, "civil-code-1024") || !strings.Contains(say(threat), "肖像权") || !strings.Contains(say(threat), "名誉权") {
+		t.Error("faq.threat must name and cite portrait (1019) and reputation (1024) rights")
+	}
+	if !strings.Contains(say(step("why.penalties")), "新增") {
+		t.Error("why.penalties must say PSL Art. 56 is new in the 2025 revision")
+	}
+	if ch, ok := lib.Channel("miit-12321"); ok && strings.Contains(ch.How+ch.Contact, "咨询") {
+		t.Errorf("12321: the phone line was not found to be for enquiries only: %q %q", ch.How, ch.Contact)
+	}
+}
