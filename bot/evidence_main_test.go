@@ -135,11 +135,11 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	collectors := []string{"13812345678", "021-61234567", "17712345678"}
 	kinds := map[string][]string{
 		"停止催收骚扰告知函":  append([]string{"闪电贷及其委托的催收人员"}, collectors...),
-		"向借款平台投诉":    {"13812345678", "2024年3月15日", "联系第三人", hashes[names[0]]},
+		"向借款平台投诉":    {"13812345678", "17712345678", hashes[names[0]]},
 		"向金融监管部门投诉":  {"金融消费投诉", "021-61234567", "第六十五条", hashes[names[1]]},
 		"民事起诉状":      {"原告", "第一千一百八十三条", hashes[names[1]]},
 		"亲友告知声明":     {"不是借款人"},
-		"黑猫投诉（公开曝光）": {"闪电贷催收骚扰", "13812345678"},
+		"黑猫投诉（公开曝光）": {"闪电贷催收骚扰", "138****5678"},
 		"报案材料（公安机关）": {"13812345678", "第五十条", hashes[names[2]]},
 	}
 	var policeDOCX []byte
@@ -149,9 +149,10 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		// The questions a draft asks before it is made: the first one asks
 		// to use the evidence's facts, the number, disclosure and abuse.
 		for _, answer := range map[string][]string{
-			"停止催收骚扰告知函": {"对，写进去", "跳过", "说了", "没有"},
-			"向金融监管部门投诉": {"网络小额贷款公司"},
+			"停止催收骚扰告知函": {"对，写进去", "跳过", "跳过", "说了", "没有", "都没有"},
+			"向金融监管部门投诉": {"投诉过了", "网络小额贷款公司"},
 			"民事起诉状":     {"销售"},
+			"亲友告知声明":    {"都没有"},
 		}[label] {
 			fake.WaitSent(t, chat, before+1)
 			before = len(fake.Sent(chat))
@@ -195,7 +196,7 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	// A real reader finds the facts, the statute text and the hashes.
 	if soffice, err := exec.LookPath("soffice"); err == nil {
 		read := readWithLibreOffice(t, soffice, policeDOCX)
-		for _, want := range []string{"13812345678", "17712345678", "闪电贷", "多次发送淫秽、侮辱、恐吓等信息", hashes[names[2]], "2024年3月15日"} {
+		for _, want := range []string{"13812345678", "17712345678", "闪电贷", "多次发送淫秽、侮辱、恐吓等信息", hashes[names[2]], "公安机关负责人批准"} {
 			if !strings.Contains(read, want) {
 				t.Errorf("LibreOffice did not read %q in the police report:\n%s", want, read)
 			}
@@ -291,7 +292,7 @@ func TestConsoleDraft(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	vars := map[string]string{"EVIDENCE_DIR": filepath.Join(dir, "data", "evidence")}
-	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n不用，我自己填\n说了\n没有\n", vars)
+	code, out, errOut := runBot(t, "/start borrower\n1\n1\n1\n4\n有错，我来更正\n13812345678\n闪电贷\n/draft\n停止催收骚扰告知函\n不用，我自己填\n跳过\n说了\n没有\n都没有\n", vars)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -34,7 +34,7 @@ func runBot(t *testing.T, input string, vars map[string]string, args ...string) 
 
 // The first thing a newcomer does: pipe a few lines into `go run ./bot`.
 func TestConsoleDialogueFromPipe(t *testing.T) {
-	code, out, errOut := runBot(t, "1\n1\n/law\n2\n/quit\n", nil)
+	code, out, errOut := runBot(t, "1\n1\n/law\n3\n/quit\n", nil)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}

@@ -3,7 +3,6 @@ package draft
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -55,14 +54,16 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 		}
 		c.Evidence = sum.Rows
 		pending = sum.Pending
-		// What was read from the evidence goes into a draft only once the
-		// person said so (the drafts flow asks before every draft).
-		if c.Vars["evidence_facts"] == "yes" || c.Vars["facts_confirmed"] == "yes" {
+		// What was read from the evidence goes into a draft only as far as
+		// the person confirmed it: the numbers and the platform, when they
+		// said so in the drafts flow. Dates and kinds of conduct read by the
+		// machine are never written as the person's allegations: the start
+		// date and the conduct come from their answers.
+		if c.Vars["evidence_facts"] == "yes" {
 			derive(c.Vars, sum)
-		} else {
-			for i := range c.Evidence {
-				c.Evidence[i].Note, c.Evidence[i].Said = "", ""
-			}
+		}
+		for i := range c.Evidence {
+			c.Evidence[i].Note = "" // machine-read labels are no allegation
 		}
 	}
 	deriveLender(c.Vars)
@@ -99,15 +100,6 @@ func derive(vars map[string]string, sum EvidenceSummary) {
 			vars[k] = v
 		}
 	}
-	if len(sum.Dates) > 0 {
-		dates := append([]string(nil), sum.Dates...)
-		sort.Strings(dates)
-		set("first_date", chineseDate(dates[0]))
-		set("last_date", chineseDate(dates[len(dates)-1]))
-	}
-	if len(sum.Conduct) > 0 {
-		set("conduct_sentence", "保存的证据显示，对方还有"+strings.Join(sum.Conduct, "，")+"等行为。")
-	}
 	// One document names one platform: with several, the flow asked which.
 	if len(sum.Platforms) == 1 {
 		set("platform", sum.Platforms[0])
@@ -134,10 +126,35 @@ func deriveAnswers(vars map[string]string) {
 	// written only when they answered yes.
 	if vars["disclosed"] == "yes" {
 		vars["disclosure"] = "，向他们透露借款的情况"
+		vars["disclosure_claim"] = "停止向第三人透露原告的借款信息、"
 	}
-	if vars["abuse"] == "yes" {
-		vars["abuse_sentence"] = "对方在联系中还有辱骂、威胁或扬言曝光的言行。"
+	var said []string
+	if vars["insult"] == "yes" {
+		said = append(said, "辱骂本人或本人的亲友")
 	}
+	switch vars["threat"] {
+	case "safety":
+		said = append(said, "威胁人身安全")
+	case "expose":
+		said = append(said, "扬言曝光本人")
+	case "both":
+		said = append(said, "威胁人身安全", "扬言曝光本人")
+	}
+	if len(said) > 0 {
+		vars["abuse_sentence"] = "对方还有" + strings.Join(said, "、") + "的言行（具体内容见证据）。"
+	}
+}
+
+// maskPhones hides the middle of each number for public pages (黑猫投诉):
+// a collector's mobile number is their personal information too.
+func maskPhones(list string) string {
+	parts := strings.Split(list, "、")
+	for i, p := range parts {
+		if r := []rune(p); len(r) >= 7 {
+			parts[i] = string(r[:3]) + strings.Repeat("*", len(r)-7) + string(r[len(r)-4:])
+		}
+	}
+	return strings.Join(parts, "、")
 }
 
 func deriveLender(vars map[string]string) {
@@ -153,14 +170,4 @@ func deriveLender(vars map[string]string) {
 	case "microloan":
 		vars["lender_label"], vars["regulator"] = "网络小额贷款公司", "所在省的地方金融管理部门"
 	}
-}
-
-// chineseDate turns "2024-03-15 09:21" into 2024年3月15日.
-func chineseDate(s string) string {
-	day, _, _ := strings.Cut(s, " ")
-	t, err := time.Parse(time.DateOnly, day)
-	if err != nil {
-		return ""
-	}
-	return t.Format("2006年1月2日")
 }

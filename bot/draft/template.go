@@ -57,7 +57,7 @@ func (t *Templates) Kind(id string) (*Kind, bool) {
 }
 
 // Derived are the variables Build and Service fill in themselves.
-var Derived = []string{"today", "evidence_count", "first_date", "last_date", "conduct_sentence", "collector_phones", "lender_label", "regulator", "disclosure", "abuse_sentence", "before_2026"}
+var Derived = []string{"today", "evidence_count", "first_date", "last_date", "collector_phones", "collector_phones_masked", "lender_label", "regulator", "disclosure", "disclosure_claim", "abuse_sentence", "before_2026"}
 
 // Checks gives the flow checker every kind's variables without a default.
 func (t *Templates) Checks() flow.Checks {
@@ -238,6 +238,9 @@ func (t *Templates) Build(id string, c Case) (Doc, error) {
 		vars[key] = v
 	}
 	vars["today"] = c.Now.In(beijing).Format("2006年1月2日")
+	if vars["collector_phones"] != "" {
+		vars["collector_phones_masked"] = maskPhones(vars["collector_phones"])
+	}
 	if vars["evidence_count"] == "" && len(c.Evidence) > 0 {
 		vars["evidence_count"] = fmt.Sprint(len(c.Evidence))
 	}
@@ -335,19 +338,16 @@ func evidenceBlock(rows []EvidenceRow) Block {
 	if len(rows) == 0 {
 		return Block{Kind: Paragraph, Text: "【请填写：证据清单，例如通话记录、短信截图、聊天记录，写明时间和号码】"}
 	}
-	// 消息时间 is the date the message or screenshot itself shows; 发来时间
-	// is when the person sent the copy here (or the original's date, for a
-	// forwarded message).
-	t := &Table{Header: []string{"编号", "消息时间", "发来时间", "类型", "内容", "SHA-256 指纹"}}
+	// 消息时间 is when the original message was sent (known for forwarded
+	// messages; otherwise shown on the screenshot itself); 发来时间 is when
+	// the person sent the copy here.
+	t := &Table{Header: []string{"编号", "消息时间", "发来时间", "类型", "SHA-256 指纹"}}
 	for _, r := range rows {
-		note, said := r.Note, r.Said
-		if note == "" {
-			note = "见原件"
-		}
+		said := r.Said
 		if said == "" {
 			said = "见原件"
 		}
-		t.Rows = append(t.Rows, []string{fmt.Sprint(r.N), said, r.Time.In(beijing).Format("2006-01-02 15:04"), r.Type, note, r.SHA256})
+		t.Rows = append(t.Rows, []string{fmt.Sprint(r.N), said, r.Time.In(beijing).Format("2006-01-02 15:04"), r.Type, r.SHA256})
 	}
 	return Block{Kind: TableBlock, Table: t}
 }

@@ -26,6 +26,9 @@ func Text(d Doc) string {
 				b.WriteString("　　" + it + "\n")
 			}
 		case TableBlock:
+			if len(bl.Table.Header) > 0 {
+				b.WriteString(strings.Join(bl.Table.Header, "  ") + "\n")
+			}
 			for _, row := range bl.Table.Rows {
 				b.WriteString(strings.Join(row, "  ") + "\n")
 			}

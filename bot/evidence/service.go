@@ -550,7 +550,9 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 	for _, it := range l.Items {
 		row := draft.EvidenceRow{N: it.N, Time: it.Received, Type: typeLabel(it.Type), SHA256: it.SHA256}
 		if it.ForwardDate != nil {
-			row.Time = *it.ForwardDate
+			// A forwarded message carries its own date (from Telegram, not
+			// read by a machine): that is when it was sent.
+			row.Said = it.ForwardDate.In(beijing).Format("2006-01-02 15:04")
 		}
 		if it.OCR == OCRPending {
 			sum.Pending++
@@ -573,9 +575,6 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 				}
 			}
 			row.Note = strings.Join(labels, "、")
-			if len(it.Facts.Dates) > 0 {
-				row.Said = it.Facts.Dates[0]
-			}
 			for _, d := range it.Facts.Dates {
 				add(&sum.Dates, d)
 			}
