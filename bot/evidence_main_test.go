@@ -22,6 +22,22 @@ import (
 	"github.com/anning-bot/anning/bot/logid"
 )
 
+// runInProcess runs the bot with env until stop is called (at the latest when
+// the test ends); logs holds what it logged.
+func runInProcess(t *testing.T, env map[string]string) (logs *bytes.Buffer, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out bytes.Buffer
+	logs = &bytes.Buffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, nil, strings.NewReader(""), &out, logs, func(k string) string { return env[k] })
+	}()
+	stop = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
+	return logs, stop
+}
+
 // Forwarding the fixture screenshots through the fake Bot API yields a
 // ledger with the right hashes and, after OCR, the phone numbers and
 // platforms of the ground truth; it exports as a ZIP and /delete erases it all.
@@ -42,14 +58,7 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "EVIDENCE_DIR": evidenceDir, "TELEGRAM_CHAT_RATE": "0",
 		"LOG_LEVEL": "debug", "LOG_FORMAT": "json", "LOG_ID_KEY": "test-log-key",
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, logs bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
-	}()
-	stop := sync.OnceFunc(func() { cancel(); <-done })
+	logs, stop := runInProcess(t, env)
 	defer stop()
 
 	names := []string{"sms1_tg.jpg", "wechat2_tg.jpg", "calllog3_tg.jpg"}

@@ -2,12 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,15 +29,7 @@ func TestVoiceAndAlbumThroughTelegram(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
 		"EVIDENCE_DIR": t.TempDir(), "TELEGRAM_CHAT_RATE": "0",
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, logs bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
-	}()
-	stop := sync.OnceFunc(func() { cancel(); <-done })
-	defer stop()
+	runInProcess(t, env)
 
 	voice := append([]byte("OggS\x00\x02\x00\x00"), bytes.Repeat([]byte{7}, 3000)...)
 	fake.AddFile("voice-1", voice)

@@ -325,32 +325,16 @@ func TestLegalCorrectionsOfIssue12(t *testing.T) {
 		}
 	}
 
-	say := func(s *flow.Step) string {
-		var b strings.Builder
-		for _, tpl := range s.Say {
-			b.WriteString(tpl.Source)
-			b.WriteString("\n")
-		}
-		return b.String()
-	}
-	cites := func(s *flow.Step, id string) bool {
-		for _, c := range s.Cite {
-			if c == id {
-				return true
-			}
-		}
-		return false
-	}
 	impersonation := regexp.MustCompile(`冒充.{0,12}(警察|法院|公检法|国家机关)`)
 	for _, f := range set.Flows {
 		for _, s := range f.Steps {
-			text := say(s)
+			text := stepSay(s)
 			// Outsourced collection: Art. 23 only where /law explains
 			// when it applies (and when Art. 21 does instead).
-			if f.ID != flow.LawFlow && (cites(s, "pipl-23") || strings.Contains(text, "单独同意")) {
+			if f.ID != flow.LawFlow && (stepCites(s, "pipl-23") || strings.Contains(text, "单独同意")) {
 				t.Errorf("%s: separate consent (PIPL Art. 23) offered for outsourced collection; collectors are entrusted processors (pipl-21)", s.Pos)
 			}
-			if cites(s, "pipl-23") && !cites(s, "pipl-21") {
+			if stepCites(s, "pipl-23") && !stepCites(s, "pipl-21") {
 				t.Errorf("%s: cites PIPL Art. 23 without Art. 21", s.Pos)
 			}
 			if strings.Contains(text, "情节较重的，可能受到治安处罚") || strings.Contains(text, "情节严重的可能受到治安处罚") {
@@ -359,7 +343,7 @@ func TestLegalCorrectionsOfIssue12(t *testing.T) {
 			if strings.Contains(text, "禁止接触") && !strings.Contains(text, "负责人批准") {
 				t.Errorf("%s: the no-contact order needs the police chief's approval; say so", s.Pos)
 			}
-			if impersonation.MatchString(text) && cites(s, "psl-50") && !cites(s, "psl-62") && !cites(s, "criminal-law-279") {
+			if impersonation.MatchString(text) && stepCites(s, "psl-50") && !stepCites(s, "psl-62") && !stepCites(s, "criminal-law-279") {
 				t.Errorf("%s: impersonating police or courts is PSL Art. 62 / Criminal Law Art. 279, not only Art. 50", s.Pos)
 			}
 		}
@@ -368,7 +352,7 @@ func TestLegalCorrectionsOfIssue12(t *testing.T) {
 	for _, at := range []string{"law.public_security", "why.penalties"} {
 		parts := strings.SplitN(at, ".", 2)
 		s := set.Flows[parts[0]].Steps[parts[1]]
-		if s == nil || !cites(s, "admin-penalty-37") {
+		if s == nil || !stepCites(s, "admin-penalty-37") {
 			t.Errorf("%s must cite admin-penalty-37 (conduct before 2026-01-01)", at)
 		}
 	}
@@ -378,19 +362,19 @@ func TestLegalCorrectionsOfIssue12(t *testing.T) {
 	if rel == nil {
 		t.Fatal("no relatives flow")
 	}
-	opening := say(rel.Steps["opening"])
+	opening := stepSay(rel.Steps["opening"])
 	for _, w := range []string{"一般不是你的债", "担保", "共同借款人", "夫妻共同债务", "继承", "紧急联系人"} {
 		if !strings.Contains(opening, w) {
 			t.Errorf("relatives.opening lacks %q", w)
 		}
 	}
 	for _, id := range []string{"civil-code-685", "civil-code-552", "civil-code-1064", "civil-code-1161"} {
-		if !cites(rel.Steps["liable"], id) {
+		if !stepCites(rel.Steps["liable"], id) {
 			t.Errorf("relatives.liable does not cite %s", id)
 		}
 	}
 	for _, id := range []string{"civil-code-685", "civil-code-469"} {
-		if !cites(rel.Steps["guarantor"], id) {
+		if !stepCites(rel.Steps["guarantor"], id) {
 			t.Errorf("relatives.guarantor does not cite %s", id)
 		}
 	}
@@ -464,22 +448,6 @@ func TestLegalCorrectionsOfReview(t *testing.T) {
 		t.Error("civil-code-1033's summary must use the statute's word 侵扰")
 	}
 
-	say := func(s *flow.Step) string {
-		var b strings.Builder
-		for _, tpl := range s.Say {
-			b.WriteString(tpl.Source)
-			b.WriteString("\n")
-		}
-		return b.String()
-	}
-	cites := func(s *flow.Step, id string) bool {
-		for _, c := range s.Cite {
-			if c == id {
-				return true
-			}
-		}
-		return false
-	}
 	step := func(at string) *flow.Step {
 		parts := strings.SplitN(at, ".", 2)
 		f := set.Flows[parts[0]]
@@ -490,7 +458,7 @@ func TestLegalCorrectionsOfReview(t *testing.T) {
 	}
 	for _, f := range set.Flows {
 		for _, s := range f.Steps {
-			text := say(s)
+			text := stepSay(s)
 			// Art. 50's aggravating term is 情节较重; “情节严重” in quotes
 			// would name a threshold the statute does not have.
 			if strings.Contains(text, "“情节严重”") {
@@ -504,19 +472,39 @@ func TestLegalCorrectionsOfReview(t *testing.T) {
 			}
 		}
 	}
-	if liable := say(step("relatives.liable")); !strings.Contains(liable, "共同借款人：在借款合同上一起签了名，和借款人一样要还") || !strings.Contains(liable, "在自己愿意承担的范围内") {
+	if liable := stepSay(step("relatives.liable")); !strings.Contains(liable, "共同借款人：在借款合同上一起签了名，和借款人一样要还") || !strings.Contains(liable, "在自己愿意承担的范围内") {
 		t.Error("relatives.liable must separate the co-borrower from 债务加入 (Art. 552)")
 	}
-	if script := step("relatives.script"); !strings.Contains(say(script), "我替他还") || !cites(script, "civil-code-552") {
+	if script := step("relatives.script"); !strings.Contains(stepSay(script), "我替他还") || !stepCites(script, "civil-code-552") {
 		t.Error("relatives.script must warn against promising to pay on the phone and cite Art. 552")
 	}
-	if threat := step("faq.threat"); !cites(threat, "civil-code-1019") || !cites(threat, "civil-code-1024") || !strings.Contains(say(threat), "肖像权") || !strings.Contains(say(threat), "名誉权") {
+	if threat := step("faq.threat"); !stepCites(threat, "civil-code-1019") || !stepCites(threat, "civil-code-1024") || !strings.Contains(stepSay(threat), "肖像权") || !strings.Contains(stepSay(threat), "名誉权") {
 		t.Error("faq.threat must name and cite portrait (1019) and reputation (1024) rights")
 	}
-	if !strings.Contains(say(step("why.penalties")), "新增") {
+	if !strings.Contains(stepSay(step("why.penalties")), "新增") {
 		t.Error("why.penalties must say PSL Art. 56 is new in the 2025 revision")
 	}
 	if ch, ok := lib.Channel("miit-12321"); ok && strings.Contains(ch.How+ch.Contact, "咨询") {
 		t.Errorf("12321: the phone line was not found to be for enquiries only: %q %q", ch.How, ch.Contact)
 	}
+}
+
+// stepSay is a step's text as written, every message on its own line.
+func stepSay(s *flow.Step) string {
+	var b strings.Builder
+	for _, tpl := range s.Say {
+		b.WriteString(tpl.Source)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// stepCites reports whether the step cites the statute.
+func stepCites(s *flow.Step, id string) bool {
+	for _, c := range s.Cite {
+		if c == id {
+			return true
+		}
+	}
+	return false
 }

@@ -336,19 +336,7 @@ func TestCrisisWordsInLongTextAndCaptions(t *testing.T) {
 // At a step with action: evidence, a pasted message is evidence, not a
 // wrong answer; a short typo is still a wrong answer.
 func TestPastedTextAtTheEvidenceStep(t *testing.T) {
-	set := mustLoad(t, `flow: demo
-title: 演示
-steps:
-  send:
-    action: evidence
-    say: 把截图或短信发给我。
-    choices:
-      - label: 发完了
-        goto: done
-  done:
-    say: 好
-    end: true
-`)
+	set := mustLoad(t, evidenceDemo)
 	e := flow.NewEngine(set, func() time.Time { return testNow })
 	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start demo"}).State
 	out := e.Handle(st, flow.Event{Kind: flow.EventText, Text: "【闪电贷】您的朋友张三借款已逾期，请转告"})

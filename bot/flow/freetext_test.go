@@ -159,19 +159,7 @@ func TestFreeTextCrisisStandsAlone(t *testing.T) {
 // At the evidence step a typed question is answered, not stored; pasted
 // messages are still kept.
 func TestFreeTextQuestionAtTheEvidenceStep(t *testing.T) {
-	set, err := load(t, map[string]string{"demo.yaml": `flow: demo
-title: 演示
-steps:
-  send:
-    action: evidence
-    say: 把截图或短信发给我。
-    choices:
-      - label: 发完了
-        goto: done
-  done:
-    say: 好
-    end: true
-`, "intents.yaml": intentsFile("")})
+	set, err := load(t, map[string]string{"demo.yaml": evidenceDemo, "intents.yaml": intentsFile("")})
 	if err != nil {
 		t.Fatal(err)
 	}

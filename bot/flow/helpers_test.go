@@ -86,3 +86,18 @@ func shippedSet(t testing.TB) *flow.Set {
 	}
 	return set
 }
+
+// evidenceDemo is a flow with one evidence step that waits for "发完了".
+const evidenceDemo = `flow: demo
+title: 演示
+steps:
+  send:
+    action: evidence
+    say: 把截图或短信发给我。
+    choices:
+      - label: 发完了
+        goto: done
+  done:
+    say: 好
+    end: true
+`

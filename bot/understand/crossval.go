@@ -23,39 +23,23 @@ func (r ClassReport) Accuracy() float64 {
 // examples, and classifies the held-out examples: an estimate of how the
 // intents generalise, for authors. The result is sorted by class.
 func CrossValidate(examples []Example, variants map[string]string, k int) []ClassReport {
-	if k < 2 {
-		k = 2
-	}
-	fold := folds(examples, k)
 	reports := map[string]*ClassReport{}
 	for _, e := range examples {
 		if reports[e.Class] == nil {
 			reports[e.Class] = &ClassReport{Class: e.Class, Confused: map[string]int{}}
 		}
 	}
-	norm := NewNormalizer(variants)
-	for f := 0; f < k; f++ {
-		var trainSet []Example
-		for i, e := range examples {
-			if fold[i] != f {
-				trainSet = append(trainSet, e)
-			}
+	heldOut(examples, variants, max(k, 2), func(e Example, scores []Score) {
+		r := reports[e.Class]
+		r.Examples++
+		switch {
+		case len(scores) == 0:
+		case scores[0].Class == e.Class:
+			r.Correct++
+		default:
+			r.Confused[scores[0].Class]++
 		}
-		m := train(trainSet, norm)
-		for i, e := range examples {
-			if fold[i] != f {
-				continue
-			}
-			r := reports[e.Class]
-			r.Examples++
-			scores, _ := m.Classify(e.Text)
-			if len(scores) > 0 && scores[0].Class == e.Class {
-				r.Correct++
-			} else if len(scores) > 0 {
-				r.Confused[scores[0].Class]++
-			}
-		}
-	}
+	})
 	out := make([]ClassReport, 0, len(reports))
 	for _, r := range reports {
 		out = append(out, *r)
@@ -68,8 +52,24 @@ func CrossValidate(examples []Example, variants map[string]string, k int) []Clas
 // by a model trained without that example's fold (k folds): how the model
 // scores messages it has not seen, to set thresholds without a test set.
 func HeldOutScores(examples []Example, variants map[string]string, k int, class string) []float64 {
-	fold := folds(examples, k)
 	out := make([]float64, len(examples))
+	heldOutIndexed(examples, variants, max(k, 2), func(i int, scores []Score) {
+		for _, s := range scores {
+			if s.Class == class {
+				out[i] = s.P
+			}
+		}
+	})
+	return out
+}
+
+// heldOut classifies every example with a model trained without its fold.
+func heldOut(examples []Example, variants map[string]string, k int, fn func(e Example, scores []Score)) {
+	heldOutIndexed(examples, variants, k, func(i int, scores []Score) { fn(examples[i], scores) })
+}
+
+func heldOutIndexed(examples []Example, variants map[string]string, k int, fn func(i int, scores []Score)) {
+	fold := folds(examples, k)
 	norm := NewNormalizer(variants)
 	for f := 0; f < k; f++ {
 		var trainSet []Example
@@ -82,15 +82,10 @@ func HeldOutScores(examples []Example, variants map[string]string, k int, class 
 		for i, e := range examples {
 			if fold[i] == f {
 				scores, _ := m.Classify(e.Text)
-				for _, s := range scores {
-					if s.Class == class {
-						out[i] = s.P
-					}
-				}
+				fn(i, scores)
 			}
 		}
 	}
-	return out
 }
 
 // folds deals each class's examples over k folds in turn, so every fold
