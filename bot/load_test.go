@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -20,45 +22,85 @@ import (
 
 // BenchmarkLoad is the load harness: N simulated people chat with the bot,
 // which runs as its own process (this test binary re-executed as the bot)
-// against the fake Bot API, with its sessions in Redis (the real
-// redis-server when ANNING_TEST_REDIS_URL is set). Each person sends a
-// message, waits for the reply, thinks, and sends the next. It reports
-// turns/s, the latency from update to reply received by the (fake) Bot API,
-// and the bot process's memory. Settings (environment):
+// in its default configuration (no rate settings) against the fake Bot API,
+// which does not limit, with its sessions in Redis (the real redis-server
+// when ANNING_TEST_REDIS_URL is set). Each person sends a message (or
+// presses the button of the choice, when the last reply had one), waits for
+// the reply, thinks, and sends the next. It reports turns/s, the latency
+// from update to reply received by the (fake) Bot API, failures (no reply
+// within 10 s, or the webhook refused the update), the bot process's CPU
+// time per turn and memory, Bot API calls per turn and, on a real
+// redis-server, Redis commands (as INFO counts them: those a script runs
+// included) and round trips (read events) per turn. Settings (environment):
 //
-//	ANNING_LOAD_USERS     concurrent people          (1000)
-//	ANNING_LOAD_DURATION  how long to measure        (15s, after 3 s of warm-up)
-//	ANNING_LOAD_THINK     pause between messages     (1s, ±25%)
-//	ANNING_LOAD_MODE      webhook or poll            (webhook)
+//	ANNING_LOAD_USERS     concurrent people                         (1000)
+//	ANNING_LOAD_DURATION  how long to measure                       (15s, after 3 s of warm-up)
+//	ANNING_LOAD_THINK     pause between messages                    (1s, ±25%)
+//	ANNING_LOAD_MODE      webhook or poll                           (webhook)
+//	ANNING_LOAD_PRESS     share of choices made by pressing a button (0.5)
+//	ANNING_LOAD_429       share of the calls a turn makes (all but getUpdates)
+//	                      answered 429 Too Many Requests            (0)
+//	ANNING_LOAD_429_RETRY the retry_after of those, in seconds       (1)
+//	ANNING_LOAD_BOT_ENV   more settings for the bot, space-separated
+//	                      (e.g. "TELEGRAM_GLOBAL_RATE=0 TELEGRAM_CHAT_RATE=0")
+//	ANNING_LOAD_DUMP      file: "start-ms latency-µs" of every turn
+//	ANNING_CPUPROFILE     file: the bot's CPU profile (see TestMain)
 //
 // Run: ANNING_TEST_REDIS_URL=redis://127.0.0.1:6390/0 go test -run '^$' -bench Load -benchtime 1x ./bot
 func BenchmarkLoad(b *testing.B) {
-	users := envInt("ANNING_LOAD_USERS", 1000)
-	duration := envDuration("ANNING_LOAD_DURATION", 15*time.Second)
-	think := envDuration("ANNING_LOAD_THINK", time.Second)
-	mode := os.Getenv("ANNING_LOAD_MODE")
-	if mode == "" {
-		mode = "webhook"
+	s := loadSettings{
+		users:    envInt("ANNING_LOAD_USERS", 1000),
+		duration: envDuration("ANNING_LOAD_DURATION", 15*time.Second),
+		think:    envDuration("ANNING_LOAD_THINK", time.Second),
+		mode:     os.Getenv("ANNING_LOAD_MODE"),
+		press:    envFloat("ANNING_LOAD_PRESS", 0.5),
+		share429: envFloat("ANNING_LOAD_429", 0),
+		retry429: envInt("ANNING_LOAD_429_RETRY", 1),
+		botEnv:   strings.Fields(os.Getenv("ANNING_LOAD_BOT_ENV")),
+	}
+	if s.mode == "" {
+		s.mode = "webhook"
 	}
 	for b.Loop() {
-		r := runLoad(b, users, duration, think, mode)
+		r := runLoad(b, s)
 		b.ReportMetric(r.turnsPerSec, "turns/s")
 		b.ReportMetric(ms(r.p50), "p50-ms")
 		b.ReportMetric(ms(r.p99), "p99-ms")
 		b.ReportMetric(ms(r.max), "max-ms")
-		b.ReportMetric(float64(r.lost), "lost")
+		b.ReportMetric(float64(r.failures), "failures")
+		b.ReportMetric(r.cpuPerTurn, "bot-cpu-ms/turn")
+		b.ReportMetric(r.callsPerTurn, "api-calls/turn")
+		if r.redisCmdsPerTurn > 0 {
+			b.ReportMetric(r.redisCmdsPerTurn, "redis-cmds/turn")
+			b.ReportMetric(r.redisTripsPerTurn, "redis-trips/turn")
+		}
 		b.ReportMetric(float64(r.rssKB)/1024, "bot-rss-MB")
 		b.ReportMetric(float64(r.hwmKB)/1024, "bot-peak-rss-MB")
-		b.Logf("%s mode, %d users, think %v: %d turns in %v", mode, users, think, r.turns, duration)
+		b.Logf("%s mode, %d users, think %v, %.0f%% presses, %.0f%% 429s: %d turns in %v; calls per turn: %s",
+			s.mode, s.users, s.think, s.press*100, s.share429*100, r.turns, s.duration, r.calls)
 	}
 }
 
+type loadSettings struct {
+	users           int
+	duration, think time.Duration
+	mode            string
+	press           float64
+	share429        float64
+	retry429        int
+	botEnv          []string
+}
+
 type loadResult struct {
-	turns         int
-	turnsPerSec   float64
-	p50, p99, max time.Duration
-	lost          int
-	rssKB, hwmKB  int64
+	turns                               int
+	turnsPerSec                         float64
+	p50, p99, max                       time.Duration
+	failures                            int
+	cpuPerTurn                          float64 // ms
+	callsPerTurn                        float64
+	calls                               string // by method
+	redisCmdsPerTurn, redisTripsPerTurn float64
+	rssKB, hwmKB                        int64
 }
 
 // warmUp is run before the measured duration: the first turns open Redis and
@@ -67,33 +109,62 @@ const warmUp = 3 * time.Second
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// loadScript is what each simulated person types, over and over: a walk
-// through the borrower's path, the statutes and back to the menu.
+// loadScript is what each simulated person chooses, over and over: a walk
+// through the borrower's path, the statutes and back to the menu. A number
+// is a choice: typed, or its button pressed.
 var loadScript = []string{"/start", "1", "1", "1", "2", "4", "1", "/menu", "/law", "1", "1", "/menu"}
 
-func runLoad(b *testing.B, users int, duration, think time.Duration, mode string) loadResult {
+// turnMethods are the Bot API methods a turn may call: the 429 mode fails
+// a share of these (getUpdates is left alone: Telegram does not refuse it
+// for flood control).
+var turnMethods = []string{"sendMessage", "sendDocument", "answerCallbackQuery", "editMessageReplyMarkup", "editMessageText", "sendChatAction"}
+
+// keyboardSeen is the last message with buttons a simulated person got.
+type keyboardSeen struct {
+	mu        sync.Mutex
+	messageID int
+	data      []string // callback data, in the order of the choices
+}
+
+func runLoad(b *testing.B, s loadSettings) loadResult {
 	const token = "4242:LOAD-test"
 	const firstChat = 10_000_000
+	users := s.users
 	srv := redistest.Open(b)
 	fake := fakebot.New(b, token)
 	replies := make([]chan time.Time, users)
+	keyboards := make([]keyboardSeen, users)
 	for i := range replies {
 		replies[i] = make(chan time.Time, 16)
 	}
-	fake.OnSent(func(s fakebot.Sent, at time.Time) {
-		if i := s.ChatID - firstChat; i >= 0 && i < int64(users) {
-			select {
-			case replies[i] <- at:
-			default:
+	fake.OnSent(func(m fakebot.Sent, at time.Time) {
+		i := m.ChatID - firstChat
+		if i < 0 || i >= int64(users) {
+			return
+		}
+		if m.Keyboard != nil {
+			k := &keyboards[i]
+			k.mu.Lock()
+			k.messageID, k.data = m.MessageID, k.data[:0]
+			for _, row := range m.Keyboard {
+				for _, btn := range row {
+					k.data = append(k.data, btn.CallbackData)
+				}
 			}
+			k.mu.Unlock()
+		}
+		select {
+		case replies[i] <- at:
+		default:
 		}
 	})
 
 	env := []string{"ANNING_RUN_AS_BOT=1", "TELEGRAM_BOT_TOKEN=" + token, "TELEGRAM_API_ENDPOINT=" + fake.APIEndpoint(),
 		"TELEGRAM_FILE_ENDPOINT=" + fake.FileEndpoint(), "REDIS_URL=" + srv.URL, "REDIS_PREFIX=" + srv.Prefix,
-		"TELEGRAM_GLOBAL_RATE=0", "TELEGRAM_CHAT_RATE=0", "LOG_LEVEL=warn", "EVIDENCE_DIR=" + b.TempDir()}
+		"LOG_LEVEL=warn", "EVIDENCE_DIR=" + b.TempDir()}
+	env = append(env, s.botEnv...)
 	hookURL, secret := "", "load-test-webhook-secret"
-	if mode == "webhook" {
+	if s.mode == "webhook" {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			b.Fatal(err)
@@ -110,7 +181,7 @@ func runLoad(b *testing.B, users int, duration, think time.Duration, mode string
 		b.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
-	if mode == "webhook" {
+	if s.mode == "webhook" {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			if _, _, _, _, set := fake.WebhookInfo(); set {
@@ -124,14 +195,18 @@ func runLoad(b *testing.B, users int, duration, think time.Duration, mode string
 	} else {
 		fake.WaitCalls(b, "getUpdates", 1)
 	}
+	if s.share429 > 0 {
+		fake.FailShareOf(turnMethods, s.share429, time.Hour, http.StatusTooManyRequests, s.retry429)
+	}
 
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
-		lost      atomic.Int64
+		failures  atomic.Int64
+		inWindow  atomic.Int64 // turns answered during the measured period
 		wg        sync.WaitGroup
 	)
-	var dump *os.File // ANNING_LOAD_DUMP=file: "start-ms latency-µs" of every turn
+	var dump *os.File
 	var dumpMu sync.Mutex
 	if path := os.Getenv("ANNING_LOAD_DUMP"); path != "" {
 		f, err := os.Create(path)
@@ -142,29 +217,59 @@ func runLoad(b *testing.B, users int, duration, think time.Duration, mode string
 		dump = f
 	}
 	start := time.Now()
-	deadline := start.Add(warmUp + duration)
+	measureFrom, deadline := start.Add(warmUp), start.Add(warmUp+s.duration)
+
+	// Snapshots of what is counted per turn, at both ends of the period.
+	type snapshot struct {
+		cpuTicks            int64
+		tally               map[string]map[int]int
+		redisCmds, redisRds int64
+	}
+	var redisInfo func() (int64, int64)
+	if srv.Real {
+		client := srv.Client(b)
+		redisInfo = func() (int64, int64) { return redisStats(b, client.Info(context.Background(), "stats").Val()) }
+	}
+	take := func() snapshot {
+		sn := snapshot{cpuTicks: procCPUTicks(b, cmd.Process.Pid), tally: fake.Tally()}
+		if redisInfo != nil {
+			sn.redisCmds, sn.redisRds = redisInfo()
+		}
+		return sn
+	}
+	snaps := make(chan [2]snapshot, 1)
+	go func() {
+		time.Sleep(time.Until(measureFrom))
+		first := take()
+		time.Sleep(time.Until(deadline))
+		snaps <- [2]snapshot{first, take()}
+	}()
+
 	for u := range users {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			chat := int64(firstChat + u)
-			time.Sleep(time.Duration(rand.Int64N(int64(think) + 1))) // spread the first messages
-			mine := make([]time.Duration, 0, int(duration/think)+2)
+			time.Sleep(time.Duration(rand.Int64N(int64(s.think) + 1))) // spread the first messages
+			mine := make([]time.Duration, 0, int(s.duration/s.think)+2)
 			for step := 0; time.Now().Before(deadline); step++ {
 				for len(replies[u]) > 0 { // a late second message of the previous turn
 					<-replies[u]
 				}
 				t0 := time.Now()
-				id := fake.PushText(chat, loadScript[step%len(loadScript)])
-				if mode == "webhook" {
+				id := push(fake, chat, loadScript[step%len(loadScript)], &keyboards[u], s.press)
+				if s.mode == "webhook" {
 					if status, err := fake.Deliver(hookURL, secret, id); err != nil || status != 200 {
-						lost.Add(1)
+						failures.Add(1)
 						continue
 					}
 				}
 				select {
 				case at := <-replies[u]:
-					if t0.Sub(start) >= warmUp { // connection pools and scripts are cold before
+					if !at.Before(measureFrom) && at.Before(deadline) {
+						inWindow.Add(1)
+					}
+					if !t0.Before(measureFrom) { // connection pools and scripts are cold before
 						mine = append(mine, at.Sub(t0))
 						if dump != nil {
 							dumpMu.Lock()
@@ -173,10 +278,10 @@ func runLoad(b *testing.B, users int, duration, think time.Duration, mode string
 						}
 					}
 				case <-time.After(10 * time.Second):
-					lost.Add(1)
+					failures.Add(1)
 				}
-				jitter := time.Duration(rand.Int64N(int64(think)/2+1)) - think/4
-				time.Sleep(think + jitter)
+				jitter := time.Duration(rand.Int64N(int64(s.think)/2+1)) - s.think/4
+				time.Sleep(s.think + jitter)
 			}
 			mu.Lock()
 			latencies = append(latencies, mine...)
@@ -184,15 +289,111 @@ func runLoad(b *testing.B, users int, duration, think time.Duration, mode string
 		}()
 	}
 	wg.Wait()
+	ends := <-snaps
 	elapsed := time.Since(start) - warmUp
 	rss, hwm := procMemory(b, cmd.Process.Pid)
 	slices.Sort(latencies)
 	if len(latencies) == 0 {
-		b.Fatal("no turn completed")
+		b.Errorf("no turn completed in time (%d failures)", failures.Load())
+		latencies = []time.Duration{0}
 	}
 	pick := func(q float64) time.Duration { return latencies[min(len(latencies)-1, int(q*float64(len(latencies))))] }
-	return loadResult{turns: len(latencies), turnsPerSec: float64(len(latencies)) / elapsed.Seconds(),
-		p50: pick(0.50), p99: pick(0.99), max: latencies[len(latencies)-1], lost: int(lost.Load()), rssKB: rss, hwmKB: hwm}
+	r := loadResult{turns: len(latencies), turnsPerSec: float64(len(latencies)) / elapsed.Seconds(),
+		p50: pick(0.50), p99: pick(0.99), max: latencies[len(latencies)-1], failures: int(failures.Load()), rssKB: rss, hwmKB: hwm}
+
+	n := float64(max(inWindow.Load(), 1))
+	r.cpuPerTurn = float64(ends[1].cpuTicks-ends[0].cpuTicks) * 10 / n // 100 ticks a second
+	var methods []string
+	perMethod := map[string]float64{}
+	for m, byStatus := range ends[1].tally {
+		if m == "getUpdates" && s.mode != "poll" {
+			continue
+		}
+		calls := 0
+		for status, c := range byStatus {
+			calls += c - ends[0].tally[m][status]
+		}
+		if calls > 0 {
+			methods = append(methods, m)
+			perMethod[m] = float64(calls) / n
+			r.callsPerTurn += float64(calls) / n
+		}
+	}
+	slices.Sort(methods)
+	var parts []string
+	for _, m := range methods {
+		fails := 0
+		for status, c := range ends[1].tally[m] {
+			if status != 200 {
+				fails += c - ends[0].tally[m][status]
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s %.2f (%d refused)", m, perMethod[m], fails))
+	}
+	r.calls = strings.Join(parts, ", ")
+	if redisInfo != nil {
+		r.redisCmdsPerTurn = float64(ends[1].redisCmds-ends[0].redisCmds-1) / n // less the first INFO
+		r.redisTripsPerTurn = float64(ends[1].redisRds-ends[0].redisRds-1) / n
+	}
+	return r
+}
+
+// push queues one choice of a simulated person: a number is, with
+// probability press, a press of that button of the last question (when it
+// had buttons), else typed.
+func push(fake *fakebot.Server, chat int64, text string, k *keyboardSeen, press float64) int64 {
+	if n, err := strconv.Atoi(text); err == nil && rand.Float64() < press {
+		k.mu.Lock()
+		msg, data := k.messageID, ""
+		if n >= 1 && n <= len(k.data) {
+			data = k.data[n-1]
+		}
+		k.mu.Unlock()
+		if data != "" {
+			return fake.PushCallback(chat, msg, data)
+		}
+	}
+	return fake.PushText(chat, text)
+}
+
+// redisStats reads total_commands_processed (script commands included) and
+// total_reads_processed (about one per round trip) from INFO stats.
+func redisStats(b *testing.B, info string) (cmds, reads int64) {
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "total_commands_processed":
+			cmds = n
+		case "total_reads_processed":
+			reads = n
+		}
+	}
+	if cmds == 0 {
+		b.Logf("redis INFO stats without total_commands_processed")
+	}
+	return cmds, reads
+}
+
+// procCPUTicks reads a process's user and system CPU time, in clock ticks
+// (1/100 s on Linux).
+func procCPUTicks(b *testing.B, pid int) int64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		b.Logf("CPU time not readable: %v", err)
+		return 0
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after the command name: state is field 3
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return utime + stime
 }
 
 // procMemory reads a process's resident memory now and at its peak, in KB.
@@ -221,6 +422,13 @@ func procMemory(b *testing.B, pid int) (rss, hwm int64) {
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil && f >= 0 {
+		return f
 	}
 	return def
 }

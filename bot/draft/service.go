@@ -113,7 +113,9 @@ func derive(vars map[string]string, sum EvidenceSummary) {
 // deriveAnswers turns the person's own answers into the words the
 // templates use; their answers win over what evidence suggests.
 func deriveAnswers(vars map[string]string) {
-	if first := vars["first_contact"]; first != "" && first < "2026-01-01" {
+	// Compared at the answer's own precision: "2026-01" (a month) or "2026"
+	// (a year) is not before 2026-01-01, "2025-12" is.
+	if first, _, _ := strings.Cut(vars["first_contact"], " "); first != "" && first < "2026-01-01"[:min(len(first), 10)] {
 		vars["before_2026"] = "yes"
 	}
 	for from, to := range map[string]string{"first_contact": "first_date", "loan_date": "loan_date", "overdue_date": "overdue_date"} {
@@ -127,21 +129,22 @@ func deriveAnswers(vars map[string]string) {
 	if vars["disclosed"] == "yes" {
 		vars["disclosure"] = "，向他们透露借款的情况"
 		vars["disclosure_claim"] = "停止向第三人透露原告的借款信息、"
+		vars["disclosure_demand"] = "不再向任何第三人透露借款信息；"
 	}
 	var said []string
 	if vars["insult"] == "yes" {
-		said = append(said, "辱骂本人或本人的亲友")
+		said = append(said, "辱骂")
 	}
 	switch vars["threat"] {
 	case "safety":
 		said = append(said, "威胁人身安全")
 	case "expose":
-		said = append(said, "扬言曝光本人")
+		said = append(said, "扬言曝光")
 	case "both":
-		said = append(said, "威胁人身安全", "扬言曝光本人")
+		said = append(said, "威胁人身安全", "扬言曝光")
 	}
 	if len(said) > 0 {
-		vars["abuse_sentence"] = "对方还有" + strings.Join(said, "、") + "的言行（具体内容见证据）。"
+		vars["abuse_sentence"] = "对方在联系中还有" + strings.Join(said, "、") + "的言行。"
 	}
 }
 

@@ -56,3 +56,19 @@ func TestEvidenceFactsOnlyOnceConfirmed(t *testing.T) {
 		}
 	}
 }
+
+// 部分行为发生在2026年以前 only when the answer says so at its own precision:
+// 今年1月中旬 (2026-01 中旬) is not before 2026-01-01; 2025年12月 is.
+func TestBefore2026FollowsTheAnswersPrecision(t *testing.T) {
+	s := &draft.Service{Templates: templates(t), Now: func() time.Time { return time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC) }}
+	for first, want := range map[string]bool{"2026-01 中旬": false, "2026-01": false, "2026": false, "2026-03-15": false, "2025-12": true, "2025": true, "2025-12-31": true} {
+		replies, err := s.Act(context.Background(), "u", flow.Action{Kind: flow.DoDraft, With: map[string]string{"kind": "police-report"}},
+			flow.State{Vars: map[string]string{"first_contact": first}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(replies[0].Text, "修订后的治安管理处罚法施行以前"); got != want {
+			t.Errorf("first contact %q: old-law note %v, want %v", first, got, want)
+		}
+	}
+}

@@ -57,7 +57,7 @@ func (t *Templates) Kind(id string) (*Kind, bool) {
 }
 
 // Derived are the variables Build and Service fill in themselves.
-var Derived = []string{"today", "evidence_count", "first_date", "last_date", "collector_phones", "collector_phones_masked", "lender_label", "regulator", "disclosure", "disclosure_claim", "abuse_sentence", "before_2026"}
+var Derived = []string{"today", "evidence_count", "first_date", "last_date", "collector_phones", "collector_phones_masked", "lender_label", "regulator", "disclosure", "disclosure_claim", "disclosure_demand", "abuse_sentence", "before_2026"}
 
 // Checks gives the flow checker every kind's variables without a default.
 func (t *Templates) Checks() flow.Checks {
@@ -262,7 +262,12 @@ func (t *Templates) Build(id string, c Case) (Doc, error) {
 		if len(s.List) > 0 {
 			b := Block{Kind: List}
 			for _, l := range s.List {
-				b.Items = append(b.Items, render(l, vars))
+				// An item that is only a variable the person's answers left
+				// empty (a demand about a disclosure they did not report) is
+				// left out, not printed as an empty number.
+				if item := strings.TrimSpace(render(l, vars)); item != "" {
+					b.Items = append(b.Items, item)
+				}
 			}
 			d.Blocks = append(d.Blocks, b)
 		}

@@ -35,7 +35,7 @@ func fixtureCase() draft.Case {
 	return draft.Case{
 		Vars: map[string]string{
 			"platform": "闪电贷", "collector_phones": "13812345678、021-61234567", "first_date": "2024年3月15日",
-			"last_date": "2024年3月18日", "abuse_sentence": "对方还有辱骂本人或本人的亲友、扬言曝光本人的言行（具体内容见证据）。", "insult": "yes", "threat": "expose",
+			"before_2026": "yes", "abuse_sentence": "对方还有辱骂本人或本人的亲友、扬言曝光本人的言行（具体内容见证据）。", "insult": "yes", "threat": "expose",
 			"contacted": "家人和同事", "disclosure": "，向他们透露借款的情况", "disclosed": "yes",
 			"lender_label": "网络小额贷款公司", "regulator": "所在省的地方金融管理部门", "relation": "家人",
 		},

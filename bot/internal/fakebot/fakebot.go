@@ -52,6 +52,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
@@ -183,11 +184,12 @@ type Server struct {
 	waitTimeout time.Duration
 	onSent      func(Sent, time.Time)
 	storm       *storm
+	tally       map[string]map[int]int // method -> HTTP status answered -> calls
 }
 
 // storm is a FailShare fault: a random share of the calls fail for a while.
 type storm struct {
-	method     string
+	methods    []string // nil: any
 	share      float64
 	until      time.Time
 	code       int
@@ -220,6 +222,7 @@ func New(t testing.TB, token string) *Server {
 		delays:      map[string]time.Duration{},
 		files:       map[string][]byte{},
 		blocked:     map[int64]bool{},
+		tally:       map[string]map[int]int{},
 		waitTimeout: DefaultWaitTimeout,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -534,6 +537,19 @@ func (s *Server) callsLocked(method string) []Call {
 	return out
 }
 
+// Tally counts the calls answered so far by method (as in the URL) and
+// HTTP status (0: no answer), without copying the calls: load harnesses
+// read it before and after a measured period.
+func (s *Server) Tally() map[string]map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]map[int]int, len(s.tally))
+	for m, byStatus := range s.tally {
+		out[m] = maps.Clone(byStatus)
+	}
+	return out
+}
+
 // Calls returns the calls of method ("" = all), in order of arrival,
 // including failed and unanswered ones. A call is recorded when it arrives,
 // before DelayAll and faults apply.
@@ -711,7 +727,25 @@ func (s *Server) FailShare(method string, share float64, d time.Duration, code i
 		s.storm = nil
 		return
 	}
-	s.storm = &storm{method: method, share: share, until: time.Now().Add(d), code: code,
+	var methods []string
+	if method != "" {
+		methods = []string{method}
+	}
+	s.storm = &storm{methods: methods, share: share, until: time.Now().Add(d), code: code,
+		desc: defaultDescription(code, retryAfter), retryAfter: retryAfter}
+}
+
+// FailShareOf is FailShare for several methods at once (the calls of any
+// other method are left alone), e.g. every method a turn calls but not
+// getUpdates.
+func (s *Server) FailShareOf(methods []string, share float64, d time.Duration, code int, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d <= 0 || share <= 0 || len(methods) == 0 {
+		s.storm = nil
+		return
+	}
+	s.storm = &storm{methods: slices.Clone(methods), share: share, until: time.Now().Add(d), code: code,
 		desc: defaultDescription(code, retryAfter), retryAfter: retryAfter}
 }
 
@@ -727,7 +761,10 @@ func (s *Server) stormFault(method string) *apiError {
 		s.storm = nil
 		return nil
 	}
-	if (st.method != "" && !strings.EqualFold(st.method, method)) || rand.Float64() >= st.share {
+	if st.methods != nil && !slices.ContainsFunc(st.methods, func(m string) bool { return strings.EqualFold(m, method) }) {
+		return nil
+	}
+	if rand.Float64() >= st.share {
 		return nil
 	}
 	return &apiError{code: st.code, desc: st.desc, retryAfter: st.retryAfter}
@@ -957,6 +994,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			s.calls[idx].Status = status
 		}
 		s.calls[idx].Done = true
+		byStatus := s.tally[method]
+		if byStatus == nil {
+			byStatus = map[int]int{}
+			s.tally[method] = byStatus
+		}
+		byStatus[s.calls[idx].Status]++
 		s.notifyLocked()
 		s.mu.Unlock()
 		if drop || status == 0 {
