@@ -254,6 +254,29 @@ func TestFailShare(t *testing.T) {
 	}
 }
 
+// FailShareOf fails only the methods named; Tally counts every call by
+// method and status.
+func TestFailShareOfAndTally(t *testing.T) {
+	s := New(t, token)
+	bot := newBot(t, s, 5*time.Second)
+	p := tgbotapi.Params{"chat_id": "6", "text": "x"}
+	s.FailShareOf([]string{"sendMessage", "answerCallbackQuery"}, 1, time.Minute, 429, 2)
+	if _, err := bot.MakeRequest("sendMessage", p); apiErr(t, err).RetryAfter != 2 {
+		t.Fatalf("sendMessage passed the storm: %v", err)
+	}
+	if _, err := bot.MakeRequest("getMe", nil); err != nil {
+		t.Fatalf("a method not named failed: %v", err)
+	}
+	s.FailShareOf(nil, 1, time.Minute, 429, 2) // no methods: ends it
+	if _, err := bot.MakeRequest("sendMessage", p); err != nil {
+		t.Fatal(err)
+	}
+	tally := s.Tally()
+	if tally["sendMessage"][429] != 1 || tally["sendMessage"][200] != 1 || tally["getMe"][200] != 2 { // NewBotAPIWithClient calls getMe too
+		t.Fatalf("tally %v", tally)
+	}
+}
+
 func TestFaultsInOrder(t *testing.T) {
 	s := New(t, token)
 	bot := newBot(t, s, 5*time.Second)
