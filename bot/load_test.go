@@ -62,6 +62,9 @@ func BenchmarkLoad(b *testing.B) {
 		s.mode = "webhook"
 	}
 	for b.Loop() {
+		if avg, err := os.ReadFile("/proc/loadavg"); err == nil {
+			b.Logf("load average before the run: %s", strings.Join(strings.Fields(string(avg))[:3], " "))
+		}
 		r := runLoad(b, s)
 		b.ReportMetric(r.turnsPerSec, "turns/s")
 		b.ReportMetric(ms(r.p50), "p50-ms")
@@ -76,8 +79,8 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		b.ReportMetric(float64(r.rssKB)/1024, "bot-rss-MB")
 		b.ReportMetric(float64(r.hwmKB)/1024, "bot-peak-rss-MB")
-		b.Logf("%s mode, %d users, think %v, %.0f%% presses, %.0f%% 429s: %d turns in %v; calls per turn: %s",
-			s.mode, s.users, s.think, s.press*100, s.share429*100, r.turns, s.duration, r.calls)
+		b.Logf("%s mode, %d users, think %v, %.0f%% presses, %.0f%% 429s: %d turns in %v; calls per turn: %s; CPU cores used: %s",
+			s.mode, s.users, s.think, s.press*100, s.share429*100, r.turns, s.duration, r.calls, r.cores)
 	}
 }
 
@@ -99,6 +102,7 @@ type loadResult struct {
 	cpuPerTurn                          float64 // ms
 	callsPerTurn                        float64
 	calls                               string // by method
+	cores                               string // CPU used by each process, in cores
 	redisCmdsPerTurn, redisTripsPerTurn float64
 	rssKB, hwmKB                        int64
 }
@@ -221,19 +225,22 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 
 	// Snapshots of what is counted per turn, at both ends of the period.
 	type snapshot struct {
-		cpuTicks            int64
+		cpuTicks, ownTicks  int64 // the bot's; this process's (load generator and fake Bot API)
 		tally               map[string]map[int]int
 		redisCmds, redisRds int64
+		redisCPU            float64 // seconds
 	}
-	var redisInfo func() (int64, int64)
+	var redisInfo func() (int64, int64, float64)
 	if srv.Real {
 		client := srv.Client(b)
-		redisInfo = func() (int64, int64) { return redisStats(b, client.Info(context.Background(), "stats").Val()) }
+		redisInfo = func() (int64, int64, float64) {
+			return redisStats(b, client.Info(context.Background(), "stats", "cpu").Val())
+		}
 	}
 	take := func() snapshot {
-		sn := snapshot{cpuTicks: procCPUTicks(b, cmd.Process.Pid), tally: fake.Tally()}
+		sn := snapshot{cpuTicks: procCPUTicks(b, cmd.Process.Pid), ownTicks: procCPUTicks(b, os.Getpid()), tally: fake.Tally()}
 		if redisInfo != nil {
-			sn.redisCmds, sn.redisRds = redisInfo()
+			sn.redisCmds, sn.redisRds, sn.redisCPU = redisInfo()
 		}
 		return sn
 	}
@@ -303,6 +310,10 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 
 	n := float64(max(inWindow.Load(), 1))
 	r.cpuPerTurn = float64(ends[1].cpuTicks-ends[0].cpuTicks) * 10 / n // 100 ticks a second
+	secs := s.duration.Seconds()
+	r.cores = fmt.Sprintf("bot %.2f, load generator and fake Bot API %.2f, redis-server %.2f",
+		float64(ends[1].cpuTicks-ends[0].cpuTicks)/100/secs, float64(ends[1].ownTicks-ends[0].ownTicks)/100/secs,
+		(ends[1].redisCPU-ends[0].redisCPU)/secs)
 	var methods []string
 	perMethod := map[string]float64{}
 	for m, byStatus := range ends[1].tally {
@@ -356,26 +367,30 @@ func push(fake *fakebot.Server, chat int64, text string, k *keyboardSeen, press 
 	return fake.PushText(chat, text)
 }
 
-// redisStats reads total_commands_processed (script commands included) and
-// total_reads_processed (about one per round trip) from INFO stats.
-func redisStats(b *testing.B, info string) (cmds, reads int64) {
+// redisStats reads total_commands_processed (script commands included),
+// total_reads_processed (about one per round trip) and the CPU time used
+// from INFO stats and cpu.
+func redisStats(b *testing.B, info string) (cmds, reads int64, cpu float64) {
 	for _, line := range strings.Split(info, "\n") {
 		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
 		if !ok {
 			continue
 		}
 		n, _ := strconv.ParseInt(v, 10, 64)
+		f, _ := strconv.ParseFloat(v, 64)
 		switch k {
 		case "total_commands_processed":
 			cmds = n
 		case "total_reads_processed":
 			reads = n
+		case "used_cpu_sys", "used_cpu_user":
+			cpu += f
 		}
 	}
 	if cmds == 0 {
 		b.Logf("redis INFO stats without total_commands_processed")
 	}
-	return cmds, reads
+	return cmds, reads, cpu
 }
 
 // procCPUTicks reads a process's user and system CPU time, in clock ticks
