@@ -269,7 +269,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			WebhookURL:    m.Config.WebhookURL,
 			WebhookSecret: m.Config.WebhookSecret,
 			WebhookAddr:   m.Config.WebhookAddr,
-			GlobalRate:    limit(m.Config.TelegramGlobalRate),
+			GlobalRate:    globalPace(m.Config.TelegramGlobalRate),
 			GlobalBurst:   max(int(m.Config.TelegramGlobalRate), 1),
 			ChatRate:      limit(m.Config.TelegramChatRate),
 			ChatBurst:     3,
@@ -295,6 +295,15 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 // evidence folder (./data/documents by default), erased by /delete.
 func (m *Main) documents() console.Documents {
 	return console.Documents{Dir: filepath.Join(filepath.Dir(filepath.Clean(m.Config.EvidenceDir)), "documents")}
+}
+
+// globalPace turns TELEGRAM_GLOBAL_RATE into the transport's setting: unset
+// (learned) is 0, 0 (no limit) is rate.Inf, a number is a ceiling.
+func globalPace(perSecond float64) rate.Limit {
+	if perSecond == config.Learned {
+		return 0
+	}
+	return limit(perSecond)
 }
 
 // limit turns a messages-per-second setting into a rate limit; 0 is none.

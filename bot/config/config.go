@@ -24,7 +24,7 @@ type Config struct {
 	WebhookURL           string // set: webhook mode
 	WebhookSecret        string
 	WebhookAddr          string
-	TelegramGlobalRate   float64 // messages/s overall; 0: unlimited
+	TelegramGlobalRate   float64 // ceiling on messages/s overall, the pace learned below it; 0: unlimited; Learned (unset): learned without a ceiling
 	TelegramChatRate     float64 // messages/s to one chat; 0: unlimited
 	FlowsDir             string  // "" = embedded flows
 	ContentDir           string  // "" = embedded content
@@ -110,7 +110,7 @@ func Load(getenv Getenv) (Config, error) {
 	if c.TelegramToken, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil {
 		errs = append(errs, err)
 	}
-	if c.TelegramGlobalRate, err = rateSetting(getenv, "TELEGRAM_GLOBAL_RATE", 25); err != nil {
+	if c.TelegramGlobalRate, err = rateSetting(getenv, "TELEGRAM_GLOBAL_RATE", Learned); err != nil {
 		errs = append(errs, err)
 	}
 	if c.TelegramChatRate, err = rateSetting(getenv, "TELEGRAM_CHAT_RATE", 1); err != nil {
@@ -288,6 +288,17 @@ func secret(getenv Getenv, name string) (string, error) {
 	return v, nil
 }
 
+// Learned is TELEGRAM_GLOBAL_RATE unset: no ceiling, the overall pace is
+// learned from Telegram's answers.
+const Learned = -1
+
+func rateText(r float64) string {
+	if r == Learned {
+		return "" // unset
+	}
+	return strconv.FormatFloat(r, 'g', -1, 64)
+}
+
 func rateSetting(getenv Getenv, name string, def float64) (float64, error) {
 	v := getenv(name)
 	if v == "" {
@@ -333,7 +344,7 @@ func (c Config) Redacted() []string {
 		"WEBHOOK_URL=" + c.WebhookURL,
 		"WEBHOOK_SECRET=" + secret(c.WebhookSecret),
 		"WEBHOOK_ADDR=" + c.WebhookAddr,
-		fmt.Sprintf("TELEGRAM_GLOBAL_RATE=%g", c.TelegramGlobalRate),
+		"TELEGRAM_GLOBAL_RATE=" + rateText(c.TelegramGlobalRate),
 		fmt.Sprintf("TELEGRAM_CHAT_RATE=%g", c.TelegramChatRate),
 		"REDIS_URL=" + redisURL,
 		"REDIS_ADDRS=" + strings.Join(c.RedisAddrs, ","),

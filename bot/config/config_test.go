@@ -28,6 +28,28 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// Unset, the overall pace is learned (no ceiling); 0 turns pacing off; a
+// number is a ceiling. Chats are paced at one message a second unless told.
+func TestTelegramRates(t *testing.T) {
+	c, err := load(nil)
+	if err != nil || c.TelegramGlobalRate != config.Learned || c.TelegramChatRate != 1 {
+		t.Errorf("defaults: global %v, chat %v, %v", c.TelegramGlobalRate, c.TelegramChatRate, err)
+	}
+	if !strings.Contains(strings.Join(c.Redacted(), "\n"), "TELEGRAM_GLOBAL_RATE=\n") {
+		t.Error("an unset ceiling is not shown as unset")
+	}
+	c, err = load(map[string]string{"TELEGRAM_GLOBAL_RATE": "0", "TELEGRAM_CHAT_RATE": "0.5"})
+	if err != nil || c.TelegramGlobalRate != 0 || c.TelegramChatRate != 0.5 {
+		t.Errorf("set: global %v, chat %v, %v", c.TelegramGlobalRate, c.TelegramChatRate, err)
+	}
+	if c, _ := load(map[string]string{"TELEGRAM_GLOBAL_RATE": "30"}); c.TelegramGlobalRate != 30 || !strings.Contains(strings.Join(c.Redacted(), "\n"), "TELEGRAM_GLOBAL_RATE=30\n") {
+		t.Errorf("ceiling: %v", c.TelegramGlobalRate)
+	}
+	if _, err := load(map[string]string{"TELEGRAM_GLOBAL_RATE": "-1"}); err == nil {
+		t.Error("a negative rate accepted")
+	}
+}
+
 func TestRedisSettings(t *testing.T) {
 	dir := t.TempDir()
 	pw := filepath.Join(dir, "pw")

@@ -61,9 +61,14 @@ type Config struct {
 	TypingAfter  time.Duration // a turn slower than this shows "typing"; default 700 ms
 	RetryBackoff time.Duration // first wait before retrying a 5xx or network error; doubles up to 8 s; default 500 ms
 
-	ChatRate    rate.Limit // messages per second to one chat; default 1 (burst 3)
-	ChatBurst   int
-	GlobalRate  rate.Limit // messages per second overall; default 25 (burst 25)
+	// ChatRate paces messages to one chat: default 1 a second (burst 3);
+	// rate.Inf: not paced.
+	ChatRate  rate.Limit
+	ChatBurst int
+	// GlobalRate is a ceiling on messages per second overall (burst
+	// GlobalBurst), below which the pace is learned from Telegram's 429s;
+	// 0 (default): learned, without a ceiling; rate.Inf: not paced at all.
+	GlobalRate  rate.Limit
 	GlobalBurst int
 
 	HTTPClient *http.Client
@@ -123,9 +128,6 @@ func New(cfg Config, h Handler) (*Bot, error) {
 	if cfg.ChatRate == 0 {
 		cfg.ChatRate, cfg.ChatBurst = 1, 3
 	}
-	if cfg.GlobalRate == 0 {
-		cfg.GlobalRate, cfg.GlobalBurst = 25, 25
-	}
 	if cfg.HTTPClient == nil {
 		// Every call goes to one host: keep enough idle connections for all
 		// workers, or busy moments open (and leave in TIME_WAIT) new ones.
@@ -138,9 +140,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 	}
 	c := &client{
 		token: cfg.Token, endpoint: cfg.APIEndpoint, http: cfg.HTTPClient, timeout: cfg.CallTimeout, log: cfg.Log, meter: cfg.Meter,
-		global:      rate.NewLimiter(cfg.GlobalRate, max(cfg.GlobalBurst, 1)),
-		perChat:     rateLimit{every: cfg.ChatRate, burst: max(cfg.ChatBurst, 1)},
-		chats:       map[int64]*chatLimiter{},
+		pace:        newPacer(cfg.ChatRate, cfg.ChatBurst, cfg.GlobalRate, max(cfg.GlobalBurst, int(min(cfg.GlobalRate, 1000))), nil),
 		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second,
 	}
 	return &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}, nil
@@ -373,7 +373,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	if !in.Private {
 		switch {
 		case in.CallbackID != "":
-			b.answerCallback(ctx, in.CallbackID, msgPrivateOnly)
+			b.answerCallback(ctx, in.ChatID, in.CallbackID, msgPrivateOnly)
 		case in.Command:
 			b.sendText(ctx, in.ChatID, msgPrivateOnly)
 		}
@@ -407,7 +407,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
 			toast = toastExpired
 		}
-		b.answerCallback(ctx, in.CallbackID, toast)
+		b.answerCallback(ctx, in.ChatID, in.CallbackID, toast)
 	}
 	if now := b.openKeyboard(in.ChatID); sent && now != before {
 		b.removeKeyboard(ctx, in.ChatID, before)
@@ -581,16 +581,16 @@ func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonZero("message_id", messageID)
-	if _, err := b.c.call(ctx, "editMessageReplyMarkup", p, 0); err != nil {
+	if _, err := b.c.call(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
 		b.log.Debug("keyboard not removed", "err", err) // e.g. the message is too old to edit
 	}
 }
 
-func (b *Bot) answerCallback(ctx context.Context, id, text string) {
+func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string) {
 	p := tgbotapi.Params{}
 	p["callback_query_id"] = id
 	p.AddNonEmpty("text", text)
-	if _, err := b.c.call(ctx, "answerCallbackQuery", p, 0); err != nil {
+	if _, err := b.c.call(ctx, "answerCallbackQuery", p, chatID); err != nil {
 		b.log.Warn("callback not answered", "err", err)
 	}
 }

@@ -10,20 +10,18 @@ import (
 	"net/http/httptrace"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-	"golang.org/x/time/rate"
 
 	"github.com/anning-bot/anning/bot/internal/wait"
 )
 
 // client calls Bot API methods through the library's MakeRequest, adding
-// what the library lacks: a context and deadline on every call, rate limits,
-// retries of 429 (after retry_after), 5xx and network errors with capped
-// back-off, and error messages with the token scrubbed out.
+// what the library lacks: a context and deadline on every call, pacing
+// (see pacer), retries of 429 (after retry_after), 5xx and network errors
+// with capped back-off, and error messages with the token scrubbed out.
 type client struct {
 	token    string
 	endpoint string // method URL pattern, e.g. https://api.telegram.org/bot%s/%s
@@ -31,25 +29,11 @@ type client struct {
 	timeout  time.Duration
 	log      *slog.Logger
 	meter    Meter // may be nil
-
-	global  *rate.Limiter
-	perChat rateLimit
-	chatsMu sync.Mutex
-	chats   map[int64]*chatLimiter
+	pace     *pacer
 
 	maxAttempts int
 	backoffBase time.Duration
 	backoffMax  time.Duration
-}
-
-type rateLimit struct {
-	every rate.Limit
-	burst int
-}
-
-type chatLimiter struct {
-	lim  *rate.Limiter
-	used time.Time
 }
 
 // ctxClient gives one request the context of the call that made it, since
@@ -120,7 +104,9 @@ func errorCode(err error) int {
 }
 
 // call runs method once per attempt until it succeeds, fails for good, or
-// ctx ends. chatID > 0 applies that chat's rate limit as well as the global one.
+// ctx ends. chatID is the chat the call is about (0: none): a message to
+// it waits for its place in the chat's pace and the overall one, and every
+// call about it waits out a flood wait Telegram set for it.
 func (c *client) call(ctx context.Context, method string, params tgbotapi.Params, chatID int64) (json.RawMessage, error) {
 	return c.callFiles(ctx, method, params, nil, chatID)
 }
@@ -128,37 +114,53 @@ func (c *client) call(ctx context.Context, method string, params tgbotapi.Params
 // callFiles is call with files to upload (multipart), e.g. sendDocument.
 func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, chatID int64) (json.RawMessage, error) {
 	var last error
+	paced := sends[method]
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
-		if sends[method] {
-			if err := c.wait(ctx, chatID); err != nil {
+		if wait, cancel := c.pace.reserve(chatID, paced); wait > 0 {
+			if err := c.park(ctx, wait); err != nil {
+				cancel()
+				if last != nil {
+					return nil, last
+				}
 				return nil, fmt.Errorf("telegram: %s: %w", method, err)
 			}
 		}
 		res, err := c.send(ctx, method, params, files, c.timeout)
+		var ae *apiError
+		isAPI := errors.As(err, &ae)
+		retryAfter := time.Duration(0)
+		if isAPI {
+			retryAfter = time.Duration(ae.RetryAfter) * time.Second
+		}
+		if c.pace.done(chatID, err == nil && paced, retryAfter) {
+			c.log.Warn("telegram asks the whole bot to slow down", "method", method, "retry_after", ae.RetryAfter, "pace", float64(c.pace.pace()))
+		}
 		if err == nil {
 			return res, nil
 		}
 		last = err
-		var ae *apiError
-		if c.meter != nil && errors.As(err, &ae) {
+		if c.meter != nil && isAPI {
 			c.meter.TelegramError(method, ae.Code)
 		}
-		if !errors.As(err, &ae) || !ae.retryable() || ctx.Err() != nil {
+		if !isAPI || !ae.retryable() || ctx.Err() != nil || attempt == c.maxAttempts {
 			return nil, err
 		}
-		delay := time.Duration(ae.RetryAfter) * time.Second
-		if delay == 0 {
-			delay = min(c.backoffBase<<(attempt-1), c.backoffMax)
+		if retryAfter > 0 {
+			continue // the next attempt waits out the flood wait (pacer)
 		}
-		if attempt == c.maxAttempts {
-			break
+		if c.log.Enabled(ctx, slog.LevelWarn) {
+			c.log.Warn("telegram call failed, retrying", "method", method, "code", ae.Code, "attempt", attempt)
 		}
-		c.log.Warn("telegram call failed, retrying", "method", method, "code", ae.Code, "retry_after", ae.RetryAfter, "attempt", attempt)
-		if err := wait.Sleep(ctx, delay); err != nil {
+		if err := c.park(ctx, min(c.backoffBase<<(attempt-1), c.backoffMax)); err != nil {
 			return nil, last
 		}
 	}
 	return nil, last
+}
+
+// park waits d before the next attempt of a call.
+func (c *client) park(ctx context.Context, d time.Duration) error {
+	return wait.Sleep(ctx, d)
 }
 
 // send makes one request (MakeRequest, or UploadFiles when there are files).
@@ -200,39 +202,6 @@ func (c *client) scrub(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, c.token, "<token>")
-}
-
-func (c *client) wait(ctx context.Context, chatID int64) error {
-	if chatID != 0 && c.perChat.every > 0 {
-		if err := c.chatLimiter(chatID).Wait(ctx); err != nil {
-			return err
-		}
-	}
-	if c.global != nil {
-		return c.global.Wait(ctx)
-	}
-	return nil
-}
-
-// chatLimiter returns the chat's limiter, forgetting chats idle for a minute.
-func (c *client) chatLimiter(chatID int64) *rate.Limiter {
-	c.chatsMu.Lock()
-	defer c.chatsMu.Unlock()
-	now := time.Now()
-	if len(c.chats) > 10_000 {
-		for id, l := range c.chats {
-			if now.Sub(l.used) > time.Minute {
-				delete(c.chats, id)
-			}
-		}
-	}
-	l := c.chats[chatID]
-	if l == nil {
-		l = &chatLimiter{lim: rate.NewLimiter(c.perChat.every, c.perChat.burst)}
-		c.chats[chatID] = l
-	}
-	l.used = now
-	return l.lim
 }
 
 func chatIDParam(id int64) string { return strconv.FormatInt(id, 10) }
