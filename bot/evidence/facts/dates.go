@@ -27,8 +27,8 @@ var (
 var relDays = map[string]int{"今天": 0, "今日": 0, "昨天": -1, "昨日": -1, "前天": -2}
 
 type dateHit struct {
-	pos int
-	val string
+	pos, end int // where the date was written
+	val      string
 }
 
 // dates finds the dates of normalized text s in order of appearance,
@@ -40,9 +40,11 @@ func dates(text string, ref time.Time) []string {
 		// server's clock zone: between 0:00 and 8:00 UTC is another day.
 		ref = ref.In(beijing)
 	}
-	var hits []dateHit
-	// Dates never span lines; matching line by line keeps the regexp
-	// engine's work proportional to the line.
+	// Dates are matched line by line, which keeps the regexp engine's work
+	// proportional to the line; a date that a chat bubble wrapped across two
+	// lines ("2024-10-2" / "0，") is read from the two lines' ends.
+	type line struct{ off, end int }
+	var lines []line
 	for off := 0; off < len(text); {
 		end := strings.IndexByte(text[off:], '\n')
 		if end < 0 {
@@ -50,10 +52,32 @@ func dates(text string, ref time.Time) []string {
 		} else {
 			end += off
 		}
-		for _, h := range lineDates(text[off:end], ref) {
-			hits = append(hits, dateHit{off + h.pos, h.val})
-		}
+		lines = append(lines, line{off, end})
 		off = end + 1
+	}
+	var hits []dateHit
+	var carried *dateHit // a date wrapped onto this line, read with the line before
+	for i, l := range lines {
+		s := text[l.off:l.end]
+		var wrapped *dateHit
+		if i+1 < len(lines) {
+			next := lines[i+1]
+			wrapped = wrappedDate(s, text[next.off:next.end], ref)
+		}
+		for _, h := range lineDates(s, ref) {
+			if wrapped != nil && h.pos == wrapped.pos {
+				continue // the date cut short by the line's end
+			}
+			if carried != nil && h.pos < carried.end {
+				continue // the tail of the date carried over
+			}
+			hits = append(hits, dateHit{l.off + h.pos, l.off + h.end, h.val})
+		}
+		carried = nil
+		if wrapped != nil {
+			hits = append(hits, dateHit{l.off + wrapped.pos, lines[i+1].off + wrapped.end - len(s), wrapped.val})
+			carried = &dateHit{end: wrapped.end - len(s)}
+		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
 	var out []string
@@ -65,6 +89,23 @@ func dates(text string, ref time.Time) []string {
 		}
 	}
 	return out
+}
+
+// wrappedDate returns the date that starts on line s and continues at the
+// start of line next, or nil. Its pos is in s, its end in s+next.
+func wrappedDate(s, next string, ref time.Time) *dateHit {
+	last, _ := utf8.DecodeLastRuneInString(s)
+	first, _ := utf8.DecodeRuneInString(next)
+	digit := func(r rune) bool { return r < utf8.RuneSelf && isDigit(byte(r)) }
+	if !(digit(last) || strings.ContainsRune("年月-/.", last)) || !(digit(first) || strings.ContainsRune("月日号", first)) {
+		return nil
+	}
+	for _, h := range lineDates(s+next, ref) {
+		if h.pos < len(s) && h.end > len(s) {
+			return &h
+		}
+	}
+	return nil
 }
 
 // lineDates finds the dates of one line s.
@@ -93,7 +134,7 @@ func lineDates(s string, ref time.Time) []dateHit {
 		month, _ := strconv.Atoi(sub(2))
 		day, _ := strconv.Atoi(sub(3))
 		if v, ok := dateValue(year, month, day, sub(4), sub(5), sub(6), ref); ok {
-			hits = append(hits, dateHit{m[0], v})
+			hits = append(hits, dateHit{m[0], m[1], v})
 		}
 	}
 	for _, m := range num {
@@ -111,7 +152,7 @@ func lineDates(s string, ref time.Time) []dateHit {
 		month, _ := strconv.Atoi(ms)
 		day, _ := strconv.Atoi(ds)
 		if v, ok := dateValue(year, month, day, sub(8), sub(9), sub(10), ref); ok {
-			hits = append(hits, dateHit{m[0], v})
+			hits = append(hits, dateHit{m[0], m[1], v})
 		}
 	}
 	if !ref.IsZero() && strings.ContainsAny(s, "天日") {
@@ -123,9 +164,15 @@ func lineDates(s string, ref time.Time) []dateHit {
 			if sub(3) == "" && !aloneOnLine(s, m[0], m[1]) {
 				continue // 今天必须还清: a word in a sentence, not a timestamp
 			}
+			if sub(3) != "" && utf8.RuneCountInString(strings.TrimSpace(s[m[1]:])) > 1 {
+				// 请于今日18:00前还款: a deadline in a message, which means
+				// the day the message was sent, not the day it was received.
+				// A timestamp (昨天 21:13) ends its line.
+				continue
+			}
 			d := ref.AddDate(0, 0, relDays[sub(1)])
 			if v, ok := dateValue(d.Year(), int(d.Month()), d.Day(), sub(2), sub(3), sub(4), time.Time{}); ok {
-				hits = append(hits, dateHit{m[0], v})
+				hits = append(hits, dateHit{m[0], m[1], v})
 			}
 		}
 	}

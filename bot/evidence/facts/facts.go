@@ -82,7 +82,7 @@ func (r *Rules) Extract(text string, ref time.Time) Facts {
 	if r == nil {
 		r = &Rules{}
 	}
-	f.Platforms = r.platforms(comp)
+	f.Platforms = r.platforms(norm, comp)
 	f.Conduct = r.conduct(comp)
 	return f
 }
@@ -101,9 +101,10 @@ type platformHit struct {
 	name string
 }
 
-// platforms finds lender names in compacted text: SMS signatures and the
-// known names of Rules.Platforms.
-func (r *Rules) platforms(comp string) []string {
+// platforms finds lender names in compacted text comp (of normalized text
+// norm): SMS signatures, the known names of Rules.Platforms, and names inside
+// running text (see lendersInText).
+func (r *Rules) platforms(norm, comp string) []string {
 	var hits []platformHit
 	for _, m := range signatureRe.FindAllStringSubmatchIndex(comp, -1) {
 		open, name, closing := comp[m[2]:m[3]], comp[m[4]:m[5]], comp[m[6]:m[7]]
@@ -120,22 +121,61 @@ func (r *Rules) platforms(comp string) []string {
 			hits = append(hits, platformHit{i, p})
 		}
 	}
+	hits = append(hits, r.lendersInText(norm, comp)...)
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].pos < hits[j].pos })
 	var out []string
-	seen := map[string]bool{}
+	count := map[string]int{}
+	at := map[platformHit]bool{}
 	for _, h := range hits {
-		if !seen[h.name] {
-			seen[h.name] = true
+		if at[h] {
+			continue // found twice at the same place
+		}
+		at[h] = true
+		if count[h.name] == 0 {
 			out = append(out, h.name)
+		}
+		count[h.name]++
+	}
+	return r.mergeMisreadings(out, count)
+}
+
+// mergeMisreadings drops an unknown name of four or more characters that is
+// one character off another name of the same text (OCR read 橙子白条 once as
+// 棍子白条): two lenders so named in one screenshot are less likely than a
+// misreading. The name found more often stays, or the earlier one.
+func (r *Rules) mergeMisreadings(names []string, count map[string]int) []string {
+	known := func(n string) bool {
+		for _, p := range r.Platforms {
+			if p == n {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for i, n := range names {
+		drop := false
+		for j, o := range names {
+			if i == j || known(n) || runeLen(n) < 4 || runeLen(o) < 4 || !oneEditApart([]rune(n), []rune(o)) {
+				continue
+			}
+			if count[o] > count[n] || count[o] == count[n] && j < i {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, n)
 		}
 	}
 	return out
 }
 
-// correct maps an SMS signature that OCR misread in one character (内电贷)
-// to the one known platform name it is that close to (闪电贷). Only names of
-// three or more characters are corrected, so that one wrong character
-// cannot turn one short name into another.
+// correct maps a name that OCR misread in one character (内电贷), or into
+// which it put or from which it dropped one (融易人花), to the one known
+// platform name it is that close to (闪电贷, 融易花). Only names and known
+// names of three or more characters are corrected, so that one wrong
+// character cannot turn one short name into another.
 func (r *Rules) correct(name string) string {
 	rn := []rune(name)
 	if len(rn) < 3 {
@@ -147,26 +187,48 @@ func (r *Rules) correct(name string) string {
 			return name
 		}
 		rp := []rune(p)
-		if len(rp) != len(rn) {
+		if len(rp) < 3 || !oneEditApart(rn, rp) {
 			continue
 		}
-		diff := 0
-		for i := range rp {
-			if rp[i] != rn[i] {
-				diff++
-			}
+		if found != "" && found != p {
+			return name // two candidates: leave it as read
 		}
-		if diff == 1 {
-			if found != "" && found != p {
-				return name // two candidates: leave it as read
-			}
-			found = p
-		}
+		found = p
 	}
 	if found != "" {
 		return found
 	}
 	return name
+}
+
+// oneEditApart: a and b differ in exactly one character changed, added or
+// removed.
+func oneEditApart(a, b []rune) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	switch len(a) - len(b) {
+	case 0:
+		diff := 0
+		for i := range a {
+			if a[i] != b[i] {
+				diff++
+			}
+		}
+		return diff == 1
+	case 1:
+		i := 0
+		for i < len(b) && a[i] == b[i] {
+			i++
+		}
+		for ; i < len(b); i++ {
+			if a[i+1] != b[i] {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func containsAny(s string, words []string) bool {

@@ -151,6 +151,18 @@ func TestDates(t *testing.T) {
 		{"今天 in a sentence", "你今天必须还清", ref, nil},
 		{"今日 with 点", "今日18点前不处理", ref, nil},
 		{"sms1 order", "2024年3月18日 上午08:47\n2024年3月15日 上午09:21", time.Time{}, []string{"2024-03-18 08:47", "2024-03-15 09:21"}},
+		{"今日 with a time in a sentence", "请于今日18:00前还款", ref, nil},
+		{"昨天 with a time in a call log row", "13300001234   昨天 21:40", ref, []string{"2024-03-18 21:40"}},
+		{"wrapped after the month", "本期应还款日为2024-10-2\n0，应还", time.Time{}, []string{"2024-10-20"}},
+		{"wrapped slashes", "截至2024/11/0\n4，您的借款", time.Time{}, []string{"2024-11-04"}},
+		{"wrapped after 年", "截至2024年11\n月5日 09:12止", time.Time{}, []string{"2024-11-05 09:12"}},
+		{"wrapped time", "2024年11月5日 09:1\n2 你好", time.Time{}, []string{"2024-11-05 09:12"}},
+		{"a phone after a date is no wrap", "11月5日 09:12\n13312345678", ref, []string{"2023-11-05 09:12"}},
+		{"a phone after a full date is no wrap", "还款日2024-10-20\n13312345678", time.Time{}, []string{"2024-10-20"}},
+		{"11月5日 before the reference day", "11月5日 19:48", time.Date(2024, 11, 8, 1, 0, 0, 0, time.UTC), []string{"2024-11-05 19:48"}},
+		{"11月5日 on new year's morning in Beijing", "11月5日", time.Date(2024, 12, 31, 17, 0, 0, 0, time.UTC), []string{"2024-11-05"}},
+		{"12月31日 on new year's morning in Beijing", "12月31日", time.Date(2024, 12, 31, 17, 0, 0, 0, time.UTC), []string{"2024-12-31"}},
+		{"1月2日 seen on 12月31日 is last year's", "1月2日", time.Date(2024, 12, 31, 10, 0, 0, 0, time.UTC), []string{"2024-01-02"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -197,6 +209,9 @@ func TestPlatforms(t *testing.T) {
 		{"chat placeholders", "[图片] [语音] 【温馨提示】", nil},
 		{"square brackets alone", "[融易花]", nil},
 		{"ambiguous misreading kept as read", "【闪电x】", []string{"闪电x"}},
+		{"one character added by OCR", "【闪电人贷】最后通知", []string{"闪电贷"}},
+		{"one character dropped by OCR", "【有钱】您好", []string{"有钱"}}, // too short to correct
+		{"two characters added are another name", "【闪电人人贷】", []string{"闪电人人贷"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -364,5 +379,41 @@ func TestLoadRulesErrors(t *testing.T) {
 	}
 	if ids := conductOf(r.Extract("后果自负。后果自负", time.Time{})); !slices.Equal(ids, []string{"x"}) {
 		t.Errorf("min_count 2 not met by two matches: %q", ids)
+	}
+}
+
+// TestAmountsAsOCRReadsThem: sums wrapped across chat-bubble lines, with
+// thousands separators, and OCR's usual misreadings of them.
+func TestAmountsAsOCRReadsThem(t *testing.T) {
+	var none *facts.Rules
+	cases := []struct {
+		text string
+		want []string
+	}{
+		{"应还金额3,280.00元，请于今日", []string{"3280元"}},
+		{"利息及罚息1,860.50元", []string{"1860.5元"}},
+		{"借款本金5,000.00\n元，利息", []string{"5000元"}},
+		{"合计3,2\n80.50元已逾期", []string{"3280.5元"}},
+		{"合计欠款Y12,500.00，今天", []string{"12500元"}},
+		{"还有一笔2.600元也逾期了", []string{"2600元"}},
+		{"借了1.500万元", []string{"15000元"}},
+		{"11月5日 10:30\n12元", []string{"12元"}},
+		{"电话13812345678\n元旦前还清", nil},
+		{"YES 100", nil},
+		{"AY100", nil},
+		{"Y 100", nil},
+		{"逾期16\n天", nil},
+		{"合计欠款12,500.00，今天能处理吗", []string{"12500元"}},
+		{"应还金额：2150.00 请尽快", []string{"2150元"}},
+		{"欠款12,500.00元", []string{"12500元"}},
+		{"欠款3笔，逾期12天", nil},
+		{"还款13812345678", nil},
+		{"利息24.00%", nil},
+		{"借款2024.11.05", nil},
+	}
+	for _, c := range cases {
+		if got := none.Extract(c.text, time.Time{}).Amounts; !slices.Equal(got, c.want) {
+			t.Errorf("%q: amounts %q, want %q", c.text, got, c.want)
+		}
 	}
 }
