@@ -314,7 +314,12 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 	if ocrErr != nil {
 		state = OCRFailed
 	} else if s.Rules != nil {
-		f := s.Rules.Extract(text, item.Received)
+		// 今天 on a forwarded screenshot means the day it was sent.
+		ref := item.Received
+		if item.ForwardDate != nil {
+			ref = *item.ForwardDate
+		}
+		f := s.Rules.Extract(text, ref)
 		found = &f
 	}
 	_, err = s.ledger.update(ctx, user, func(l *Ledger) error {
