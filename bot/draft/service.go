@@ -129,7 +129,8 @@ func deriveAnswers(vars map[string]string) {
 	if vars["disclosed"] == "yes" {
 		vars["disclosure"] = "，向他们透露借款的情况"
 		vars["disclosure_claim"] = "停止向第三人透露原告的借款信息、"
-		vars["disclosure_demand"] = "不再向任何第三人透露借款信息；"
+		vars["disclosure_demand"] = "不得再向任何第三人透露本人的借款信息；"
+		vars["disclosure_supervise"] = "督促被投诉机构及其委托的催收人员不得再向第三人透露本人的借款信息；"
 	}
 	var said []string
 	if vars["insult"] == "yes" {

@@ -57,7 +57,7 @@ func (t *Templates) Kind(id string) (*Kind, bool) {
 }
 
 // Derived are the variables Build and Service fill in themselves.
-var Derived = []string{"today", "evidence_count", "first_date", "last_date", "collector_phones", "collector_phones_masked", "lender_label", "regulator", "disclosure", "disclosure_claim", "disclosure_demand", "abuse_sentence", "before_2026"}
+var Derived = []string{"today", "evidence_count", "first_date", "last_date", "collector_phones", "collector_phones_masked", "lender_label", "regulator", "disclosure", "disclosure_claim", "disclosure_demand", "disclosure_supervise", "abuse_sentence", "before_2026"}
 
 // Checks gives the flow checker every kind's variables without a default.
 func (t *Templates) Checks() flow.Checks {

@@ -28,20 +28,23 @@ func templates(t testing.TB) *draft.Templates {
 	return tpl
 }
 
-// fixtureCase is a case with some facts known and some missing, built from
-// the fixture screenshots' facts.
+// fixtureCase is a case a person can reach: the answers of the drafts flow
+// (harassment since 2025年12月, disclosed, insults and threats to expose,
+// a microloan platform, a relative who gave no guarantee) and the variables
+// the draft service derives from them, as it derives them.
 func fixtureCase() draft.Case {
-	received := time.Date(2024, 3, 18, 12, 0, 0, 0, time.UTC)
+	received := time.Date(2026, 11, 20, 4, 0, 0, 0, time.UTC)
 	return draft.Case{
 		Vars: map[string]string{
-			"platform": "闪电贷", "collector_phones": "13812345678、021-61234567", "first_date": "2024年3月15日",
-			"before_2026": "yes", "abuse_sentence": "对方还有辱骂本人或本人的亲友、扬言曝光本人的言行（具体内容见证据）。", "insult": "yes", "threat": "expose",
-			"contacted": "家人和同事", "disclosure": "，向他们透露借款的情况", "disclosed": "yes",
-			"lender_label": "网络小额贷款公司", "regulator": "所在省的地方金融管理部门", "relation": "家人",
+			"platform": "闪电贷", "collector_phones": "13812345678、021-61234567", "first_date": "2025年12月", "before_2026": "yes",
+			"abuse_sentence": "对方在联系中还有辱骂、扬言曝光的言行。", "insult": "yes", "threat": "expose",
+			"contacted": "家人和同事", "disclosed": "yes", "disclosure": "，向他们透露借款的情况",
+			"disclosure_claim": "停止向第三人透露原告的借款信息、", "disclosure_demand": "不得再向任何第三人透露本人的借款信息；",
+			"lender_label": "网络小额贷款公司", "regulator": "所在省的地方金融管理部门", "relation": "家人", "relative_liable": "no",
 		},
 		Evidence: []draft.EvidenceRow{
-			{N: 1, Time: received, Type: "图片", SHA256: "52876b2e0a3c4f5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5", Note: "联系第三人、威胁上门", Said: "2024-03-15 09:21"},
-			{N: 2, Time: received.Add(time.Minute), Type: "文字消息", SHA256: "66c99bc71122334455667788990011223344556677889900aabbccddeeff0011"},
+			{N: 1, Time: received, Type: "图片", SHA256: "52876b2e0a3c4f5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5"},
+			{N: 2, Time: received.Add(time.Minute), Type: "文字消息", SHA256: "66c99bc71122334455667788990011223344556677889900aabbccddeeff0011", Said: "2026-11-19 21:40"},
 		},
 		Now: time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC),
 	}
