@@ -247,20 +247,18 @@ func plainQuestion(in string) bool {
 
 // isResume tells whether typed text asks to go back to the interrupted question.
 func (t *turn) isResume(in string) bool {
-	if t.s.Resume == "" {
-		return false
-	}
 	n := normalizeText(in)
 	u := t.e.set.Understanding
 	return n == "继续" || n == "继续刚才的" || n == "继续刚才" || (u != nil && n == normalizeText(u.Messages.Resume))
 }
 
-// resume returns to the interrupted question.
+// resume returns to the interrupted question; with none (or it is gone),
+// the question being asked now is shown again.
 func (t *turn) resume() {
 	target := t.resumeTarget()
 	t.s.Resume = ""
 	if target == nil {
-		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		t.reshow()
 		return
 	}
 	t.enter(*target)

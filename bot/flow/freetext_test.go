@@ -229,3 +229,16 @@ func TestIntentsChecker(t *testing.T) {
 		t.Fatal("an unknown key was accepted")
 	}
 }
+
+// 继续 with nothing interrupted shows the current question again, never
+// "not understood".
+func TestFreeTextContinueWithoutDetour(t *testing.T) {
+	c := newFreeChat(t)
+	c.send("/start demo")
+	out := c.send("继续刚才的步骤")
+	if strings.Contains(out, "没看懂") {
+		t.Errorf("继续 was not understood:\n%s", out)
+	}
+	c.expect(out, "你的借款来自哪一类")
+	c.at("demo.pick")
+}
