@@ -127,6 +127,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	}
 	m := &Main{Config: cfg, Log: log, Metrics: metrics.New()}
 	var ledger session.Store
+	var outbox session.Outbox // replies held back by Telegram's flood control (polling)
 	if cfg.UsesRedis() {
 		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
@@ -146,9 +147,10 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		}
 		cancel()
 		m.redis = rs
-		m.Store, ledger = rs, rs.Record("evidence", cfg.DataRetention)
+		m.Store, ledger, outbox = rs, rs.Record("evidence", cfg.DataRetention), rs
 	} else {
-		m.Store = session.NewMemory(cfg.SessionTTL, time.Now)
+		mem := session.NewMemory(cfg.SessionTTL, time.Now)
+		m.Store, outbox = mem, mem
 		ledger = session.NewMemory(cfg.DataRetention, time.Now)
 	}
 	m.Store, ledger = m.Metrics.Store("session", m.Store), m.Metrics.Store("evidence", ledger)
@@ -177,6 +179,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev, m.documents()},
 		Hear:    ev.Rules.Heard,
+		Outbox:  outbox,
 	})
 	return m, nil
 }

@@ -71,6 +71,7 @@ type Runner struct {
 	observe Observer
 	meter   Meter
 	hear    func(text string, now time.Time) map[string]string
+	outbox  session.Outbox // nil: replies cannot be held
 	locks   keyedMutex
 
 	unsettledMu sync.Mutex
@@ -91,6 +92,9 @@ type Options struct {
 	// Hear reads the facts of a typed message (platform, amount, who was
 	// contacted...) as heard_* variables; optional.
 	Hear func(text string, now time.Time) map[string]string
+	// Outbox notes replies held back after their update was confirmed
+	// (see Hold); default: the store, when it is one.
+	Outbox session.Outbox
 }
 
 // Meter times turns for the operator's metrics (and counts active people).
@@ -109,9 +113,15 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
+	if ob, ok := store.(session.Outbox); ok && opt.Outbox == nil {
+		opt.Outbox = ob
+	}
+	if _, ok := store.(session.ReplyKeeper); !ok {
+		opt.Outbox = nil // nothing to take up from
+	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
 		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter, hear: opt.Hear,
-		unsettled: map[string]int64{}}
+		outbox: opt.Outbox, unsettled: map[string]int64{}}
 }
 
 // Handle runs one turn for user and returns the replies to send. When the
@@ -398,6 +408,74 @@ func (r *Runner) Delivered(ctx context.Context, user string, seq int64) {
 		// Harmless: a redelivery would send the replies once more.
 		r.log.Warn("could not record replies as delivered", "user", user, "err", err)
 	}
+}
+
+// Hold notes that the replies of user's last turn wait to go out (the
+// platform asked to wait) while its update is confirmed to the platform,
+// which will not deliver it again: if they have not gone out (Release) by
+// due, Due gives the person to whoever looks, to send them (Undelivered).
+// It fails when the runner cannot hold replies; the update must then stay
+// unconfirmed until they went out.
+func (r *Runner) Hold(ctx context.Context, user string, due time.Time) error {
+	if r.outbox == nil {
+		return errors.New("chat: no outbox to hold replies in")
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return r.outbox.Hold(callCtx, user, due)
+}
+
+// Release forgets that user's replies were held: they went out.
+func (r *Runner) Release(ctx context.Context, user string) {
+	if r.outbox == nil {
+		return
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	if err := r.outbox.Release(callCtx, user); err != nil {
+		// Harmless: whoever takes the person up finds the replies delivered.
+		r.log.Warn("could not release held replies", "user", user, "err", err)
+	}
+}
+
+// heldLease is how long a person taken up by Due is not given to anyone else.
+const heldLease = time.Minute
+
+// Due returns up to n people whose held replies are past due: the process
+// that held them stopped, or could not deliver them.
+func (r *Runner) Due(ctx context.Context, n int) ([]string, error) {
+	if r.outbox == nil {
+		return nil, nil
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return r.outbox.Due(callCtx, time.Now(), heldLease, n)
+}
+
+// Undelivered returns the replies of user's last turn when they are kept
+// and were not delivered, with the update they answered (for Delivered),
+// running the turn's actions again; none when they went out.
+func (r *Runner) Undelivered(ctx context.Context, user string) ([]flow.Reply, int64, error) {
+	unlock := r.locks.lock(user)
+	defer unlock()
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	entry, err := r.store.Get(callCtx, user)
+	cancel()
+	if err != nil {
+		return nil, 0, fmt.Errorf("chat: load session: %w", err)
+	}
+	st, err := Decode(entry.Data)
+	if err != nil || st.LastSeq == 0 {
+		return nil, 0, nil
+	}
+	replies, ok, err := r.replay(ctx, user, st.LastSeq, st)
+	if err != nil {
+		return nil, 0, fmt.Errorf("chat: read kept replies: %w", err)
+	}
+	if !ok {
+		return nil, 0, nil
+	}
+	return replies, st.LastSeq, nil
 }
 
 func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {

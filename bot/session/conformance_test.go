@@ -20,6 +20,7 @@ type store interface {
 	session.Deduper
 	session.ReplyKeeper
 	session.Tombstones
+	session.Outbox
 }
 
 type backend struct {
@@ -241,6 +242,33 @@ var cases = []struct {
 		}
 		want("42", 0, "")
 		want("7", 9, "别人的")
+	}},
+	{"the outbox gives each due person once per lease, oldest first, until released", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+		for i, user := range []string{"7", "42", "9"} {
+			if err := s.Hold(ctx, user, t0.Add(time.Duration(i)*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if due, err := s.Due(ctx, t0.Add(-time.Second), time.Minute, 10); err != nil || len(due) != 0 {
+			t.Fatalf("before any is due: %v %v", due, err)
+		}
+		due, err := s.Due(ctx, t0.Add(time.Second), time.Minute, 10)
+		if err != nil || strings.Join(due, ",") != "7,42" {
+			t.Fatalf("due at +1 s: %v %v", due, err)
+		}
+		if due, _ := s.Due(ctx, t0.Add(2*time.Second), time.Minute, 10); strings.Join(due, ",") != "9" {
+			t.Fatalf("taken ones came again within their lease: %v", due)
+		}
+		if err := s.Release(ctx, "42"); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := s.Due(ctx, t0.Add(2*time.Minute), time.Minute, 1); strings.Join(due, ",") != "7" {
+			t.Fatalf("after the lease, at most 1: %v", due)
+		}
+		if due, _ := s.Due(ctx, t0.Add(2*time.Minute), time.Minute, 10); strings.Join(due, ",") != "9" {
+			t.Fatalf("the released one came again, or the lease was not kept: %v", due)
+		}
 	}},
 	{"erasing updates are remembered by id", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
 		if erased, err := s.Erased(ctx, 5001); erased || err != nil {

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ type Memory struct {
 	mu      sync.Mutex
 	entries map[string]memEntry
 	seen    map[string]time.Time
+	held    map[string]time.Time // Outbox: user -> due
 	ttl     time.Duration
 	now     func() time.Time
 }
@@ -31,7 +33,7 @@ func NewMemory(ttl time.Duration, now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{entries: map[string]memEntry{}, seen: map[string]time.Time{}, ttl: ttl, now: now}
+	return &Memory{entries: map[string]memEntry{}, seen: map[string]time.Time{}, held: map[string]time.Time{}, ttl: ttl, now: now}
 }
 
 func (m *Memory) live(user string) (memEntry, bool) {
@@ -168,4 +170,49 @@ func (m *Memory) FirstSeen(ctx context.Context, id string) (bool, error) {
 	}
 	m.seen[id] = now.Add(DedupeWindow)
 	return true, nil
+}
+
+// Hold implements Outbox.
+func (m *Memory) Hold(ctx context.Context, user string, due time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.held[user] = due
+	return nil
+}
+
+// Release implements Outbox.
+func (m *Memory) Release(ctx context.Context, user string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.held, user)
+	return nil
+}
+
+// Due implements Outbox, oldest first.
+func (m *Memory) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var due []string
+	for user, at := range m.held {
+		if !at.After(now) {
+			due = append(due, user)
+		}
+	}
+	slices.SortFunc(due, func(a, b string) int { return m.held[a].Compare(m.held[b]) })
+	if len(due) > n {
+		due = due[:n]
+	}
+	for _, user := range due {
+		m.held[user] = now.Add(lease)
+	}
+	return due, nil
 }

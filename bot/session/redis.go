@@ -86,6 +86,7 @@ func NewRedisClient(c RedisConfig) (redis.UniversalClient, error) {
 //	PREFIX:{u:ID}:evidence         the evidence ledger (see Record), expires after DATA_RETENTION
 //	PREFIX:upd:ID                  de-duplication marker of a platform update (FirstSeen)
 //	PREFIX:erased:SEQ              the platform update SEQ erased someone's data (48 h; no user id)
+//	PREFIX:outbox                  sorted set: people whose replies wait to go out (Outbox), by due time (ms)
 //
 // Each record is erased by the part of the bot that keeps it (chat.Eraser).
 type Redis struct {
@@ -347,4 +348,39 @@ func (r *Redis) Ping(ctx context.Context) error {
 		return fmt.Errorf("session: redis ping: %w", err)
 	}
 	return nil
+}
+
+func (r *Redis) outboxKey() string { return r.prefix + ":outbox" }
+
+// Hold implements Outbox with one ZADD.
+func (r *Redis) Hold(ctx context.Context, user string, due time.Time) error {
+	if err := r.client.ZAdd(ctx, r.outboxKey(), redis.Z{Score: float64(due.UnixMilli()), Member: user}).Err(); err != nil {
+		return fmt.Errorf("session: redis hold: %w", err)
+	}
+	return nil
+}
+
+// Release implements Outbox with one ZREM.
+func (r *Redis) Release(ctx context.Context, user string) error {
+	if err := r.client.ZRem(ctx, r.outboxKey(), user).Err(); err != nil {
+		return fmt.Errorf("session: redis release: %w", err)
+	}
+	return nil
+}
+
+// dueScript takes up to ARGV[3] members due by ARGV[1] and moves each one's
+// score to ARGV[2], in one atomic step.
+var dueScript = redis.NewScript(`
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], m) end
+return due
+`)
+
+// Due implements Outbox with one EVALSHA, oldest first.
+func (r *Redis) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]string, error) {
+	due, err := dueScript.Run(ctx, r.client, []string{r.outboxKey()}, now.UnixMilli(), now.Add(lease).UnixMilli(), n).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("session: redis due: %w", err)
+	}
+	return due, nil
 }

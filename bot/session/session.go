@@ -74,3 +74,19 @@ type Deduper interface {
 	// FirstSeen records id and reports whether this is its first sighting.
 	FirstSeen(ctx context.Context, id string) (bool, error)
 }
+
+// Outbox notes the people whose last turn's replies wait to go out (the
+// platform asked the bot to wait) after their update was already confirmed
+// to the platform, which therefore will not deliver it again. If the
+// process stops before the replies went out, the next one takes them up
+// from here (with the copy kept by the ReplyKeeper).
+type Outbox interface {
+	// Hold notes that user's replies wait; they are due to be taken up by
+	// someone else once due has passed.
+	Hold(ctx context.Context, user string, due time.Time) error
+	// Release forgets the note: the replies went out.
+	Release(ctx context.Context, user string) error
+	// Due returns up to n people whose note is due, and pushes each one's
+	// due time back by lease, so nobody else takes them up meanwhile.
+	Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]string, error)
+}

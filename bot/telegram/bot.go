@@ -5,6 +5,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -37,6 +38,18 @@ type Handler interface {
 // went out, so a redelivery of its update sends nothing twice.
 type deliveryRecorder interface {
 	Delivered(ctx context.Context, user string, seq int64)
+}
+
+// holder is a Handler that can hold a turn's replies back durably (the
+// runner, over the session store's outbox): in polling mode, an update whose
+// replies must wait for Telegram's flood control is then confirmed at once,
+// instead of holding back the fetching of every update behind it, and if
+// the process stops before they went out, the next one sends them.
+type holder interface {
+	Hold(ctx context.Context, user string, due time.Time) error
+	Release(ctx context.Context, user string)
+	Due(ctx context.Context, n int) ([]string, error)
+	Undelivered(ctx context.Context, user string) ([]flow.Reply, int64, error)
 }
 
 // Default endpoints of the official Bot API (patterns as the library's).
@@ -88,6 +101,8 @@ type Bot struct {
 	c   *client
 	h   Handler
 	log *slog.Logger
+
+	holder holder // nil: replies cannot be held (the update waits for them)
 
 	keyboardsMu sync.Mutex
 	keyboards   map[int64]int // chat -> message carrying the open question's buttons
@@ -143,7 +158,9 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		pace:        newPacer(cfg.ChatRate, cfg.ChatBurst, cfg.GlobalRate, max(cfg.GlobalBurst, int(min(cfg.GlobalRate, 1000))), nil),
 		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second,
 	}
-	return &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}, nil
+	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}
+	b.holder, _ = h.(holder)
+	return b, nil
 }
 
 // Ping checks that the Bot API answers (getMe), for readiness probes.
@@ -236,7 +253,19 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 	return raws, nil
 }
 
+// updateIDOf reads an update's id, quickly when it comes first (as
+// Telegram writes it): the updates already in hand are skipped by id alone.
 func updateIDOf(raw json.RawMessage) int64 {
+	const key = `{"update_id":`
+	if rest, ok := bytes.CutPrefix(raw, []byte(key)); ok {
+		n, i := int64(0), 0
+		for ; i < len(rest) && i < 19 && rest[i] >= '0' && rest[i] <= '9'; i++ {
+			n = n*10 + int64(rest[i]-'0')
+		}
+		if i > 0 && i < len(rest) && (rest[i] == ',' || rest[i] == '}') {
+			return n
+		}
+	}
 	var u struct {
 		UpdateID int64 `json:"update_id"`
 	}
@@ -259,8 +288,11 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("telegram: webhook listen: %w", err)
 	}
+	work, stopWork := b.drainContext(ctx)
+	defer stopWork()
+	d := newDispatcher(work, b.cfg.Workers, b.run)
 	mux := http.NewServeMux()
-	mux.Handle(path, b.WebhookHandler())
+	mux.Handle(path, b.webhookHandler(d))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -268,7 +300,10 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	p := tgbotapi.Params{}
 	p["url"] = b.cfg.WebhookURL
 	p.AddNonEmpty("secret_token", b.cfg.WebhookSecret)
-	p.AddNonZero("max_connections", min(b.cfg.Workers, 100))
+	// Telegram's most: an update waiting for a chat's flood wait holds its
+	// connection (Telegram sends a chat's next update only after the answer,
+	// which keeps each chat in order across replicas), but not a worker.
+	p.AddNonZero("max_connections", 100)
 	_ = p.AddInterface("allowed_updates", allowedUpdates)
 	if _, err := b.c.call(ctx, "setWebhook", p, 0); err != nil {
 		_ = srv.Close()
@@ -293,11 +328,11 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 // maxUpdateBytes bounds a webhook body; real updates are a few kilobytes.
 const maxUpdateBytes = 1 << 20
 
-// WebhookHandler answers Telegram's webhook POSTs: 401 without the right
+// webhookHandler answers Telegram's webhook POSTs: 401 without the right
 // secret (compared in constant time), 200 for a malformed body (logged, so one
-// bad update cannot block its chat), and 200 after handling an update.
-func (b *Bot) WebhookHandler() http.Handler {
-	sem := make(chan struct{}, b.cfg.Workers)
+// bad update cannot block its chat), and 200 once an update was handled
+// (by d, in its chat's order), 503 when it must come again.
+func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -322,17 +357,16 @@ func (b *Bot) WebhookHandler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 			return
 		}
+		// The job goes on even if Telegram hangs up: its redelivery is then
+		// recognised by the session and not answered twice.
+		j := newJob(in)
+		d.submit(j)
 		select {
-		case sem <- struct{}{}:
+		case <-j.settled:
 		case <-r.Context().Done():
 			return // Telegram gave up; it will resend
 		}
-		defer func() { <-sem }()
-		// Finish the turn even if Telegram hangs up: its redelivery is then
-		// recognised by the session and not answered twice.
-		work, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*b.cfg.CallTimeout+b.cfg.DrainTimeout)
-		defer cancel()
-		if !b.handle(work, in) {
+		if !j.handled {
 			// Not done (replies not delivered): Telegram retries later, and the
 			// session sends the turn's kept replies again instead of applying it twice.
 			http.Error(w, "try again", http.StatusServiceUnavailable)
@@ -348,12 +382,77 @@ const (
 	toastExpired   = "已过期"
 )
 
+// jobTimeout bounds one job: its turn, and its calls with their waits.
+func (b *Bot) jobTimeout() time.Duration { return 2*b.cfg.CallTimeout + b.cfg.DrainTimeout }
+
+// run does one job of the dispatcher and reports whether its update was
+// handled (see handle).
+func (b *Bot) run(ctx context.Context, j *job) bool {
+	ctx, cancel := context.WithTimeout(ctx, b.jobTimeout())
+	defer cancel()
+	t := &turn{b: b, j: j, user: strconv.FormatInt(j.in.ChatID, 10)}
+	// Only a poller may confirm an update before its replies went out:
+	// its process alone gets the chat's next updates, behind this one.
+	t.early = b.cfg.WebhookURL == "" && b.holder != nil
+	ctx = context.WithValue(ctx, turnKey{}, t)
+	if j.resend {
+		return b.resend(ctx, t)
+	}
+	return b.handle(ctx, j.in, t)
+}
+
+// turn is the job being handled, as seen by a call that must wait.
+type turn struct {
+	b         *Bot
+	j         *job
+	user      string
+	early     bool // may settle its update before the replies went out, once they are held
+	replying  bool // the turn is saved; its replies are being sent
+	delivered bool // they went out
+	held      bool // they were noted in the outbox
+}
+
+type turnKey struct{}
+
+// holdAfter is the shortest wait for which a poller holds the replies back
+// and confirms their update at once: Telegram gives at most 100 updates
+// from the oldest one not confirmed, so a longer wait would hold back the
+// fetching of everybody's updates.
+const holdAfter = 100 * time.Millisecond
+
+// holdGrace is how long after its wait a held reply may still be on its
+// way from this process before another takes it up.
+const holdGrace = time.Minute
+
+// parking is called before a call of the turn waits d. The worker is given
+// back meanwhile; a poller holds replies that wait long and settles the
+// update at once.
+func (t *turn) parking(ctx context.Context, d time.Duration) {
+	if t.early && t.replying && d >= holdAfter {
+		switch {
+		case t.delivered:
+			t.j.settle(true) // only housekeeping is left
+		case !t.held && t.j.in.Event.Seq != 0:
+			if err := t.b.holder.Hold(ctx, t.user, time.Now().Add(d+holdGrace)); err != nil {
+				t.b.log.Warn("replies not held; their update waits for them", "user", t.j.in.ChatID, "err", err)
+				break
+			}
+			t.held = true
+			t.j.settle(true)
+		}
+	}
+	t.j.slot.release()
+}
+
+// resume takes a worker again after a wait.
+func (t *turn) resume(ctx context.Context) error { return t.j.slot.acquire(ctx) }
+
 // handle runs one update: the turn, then the replies. It reports whether the
 // update is done with: false when the work was cut off (shutdown) or the
 // replies could not be sent, so it is not confirmed and Telegram sends it
 // again. A panic in a turn is logged and the update counted as done, so one
 // poisonous update cannot crash the bot over and over.
-func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
+func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("panic while handling an update", "panic", fmt.Sprint(p), "update", in.UpdateID, "user", in.ChatID)
@@ -381,8 +480,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	}
 	stopTyping := b.typing(ctx, in.ChatID)
 	start := time.Now()
-	user := strconv.FormatInt(in.ChatID, 10)
-	replies, err := b.h.Handle(ctx, user, in.Event)
+	replies, err := b.h.Handle(ctx, t.user, in.Event)
 	stopTyping()
 	if err != nil {
 		b.log.Error("turn failed", "user", in.ChatID, "err", err)
@@ -390,8 +488,11 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 			return false // unsettled: Telegram delivers it again
 		}
 	}
-	b.log.Debug("update handled", "user", in.ChatID, "update", in.UpdateID, "kind", kind,
-		"replies", len(replies), "ms", time.Since(start).Milliseconds())
+	if b.log.Enabled(ctx, slog.LevelDebug) {
+		b.log.Debug("update handled", "user", in.ChatID, "update", in.UpdateID, "kind", kind,
+			"replies", len(replies), "ms", time.Since(start).Milliseconds())
+	}
+	t.replying = err == nil
 	// The reply goes first: it is what the person waits for. Then the
 	// housekeeping: the button press is answered, and once a new question
 	// with buttons went out, the buttons of the one before (pressed or
@@ -399,9 +500,7 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 	// buttons stay: the person still needs them.
 	before := b.openKeyboard(in.ChatID)
 	sent := b.send(ctx, in.ChatID, replies)
-	if rec, ok := b.h.(deliveryRecorder); ok && sent && len(replies) > 0 {
-		rec.Delivered(ctx, user, in.Event.Seq)
-	}
+	b.delivered(ctx, t, sent && len(replies) > 0, in.Event.Seq)
 	if in.CallbackID != "" {
 		toast := ""
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
@@ -415,6 +514,41 @@ func (b *Bot) handle(ctx context.Context, in incoming) (handled bool) {
 			b.removeKeyboard(ctx, in.ChatID, in.MessageID)
 		}
 	}
+	return sent
+}
+
+// delivered records that a turn's replies went out (ok) and forgets that
+// they were held.
+func (b *Bot) delivered(ctx context.Context, t *turn, ok bool, seq int64) {
+	if !ok {
+		return
+	}
+	t.delivered = true
+	if rec, isRec := b.h.(deliveryRecorder); isRec {
+		rec.Delivered(ctx, t.user, seq)
+	}
+	if t.held {
+		b.holder.Release(ctx, t.user)
+		t.held = false
+	}
+}
+
+// resend takes up the held replies of a chat whose process stopped, or
+// could not deliver them, before they went out.
+func (b *Bot) resend(ctx context.Context, t *turn) bool {
+	replies, seq, err := b.holder.Undelivered(ctx, t.user)
+	if err != nil {
+		b.log.Warn("held replies not readable; tried again later", "user", t.j.in.ChatID, "err", err)
+		return false
+	}
+	t.replying, t.held = true, true
+	if len(replies) == 0 {
+		b.holder.Release(ctx, t.user) // they went out after all
+		return true
+	}
+	b.log.Info("held replies taken up", "user", t.j.in.ChatID, "update", seq, "replies", len(replies))
+	sent := b.send(ctx, t.j.in.ChatID, replies)
+	b.delivered(ctx, t, sent, seq)
 	return sent
 }
 
@@ -581,7 +715,7 @@ func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonZero("message_id", messageID)
-	if _, err := b.c.call(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
+	if _, err := b.c.try(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
 		b.log.Debug("keyboard not removed", "err", err) // e.g. the message is too old to edit
 	}
 }
@@ -590,8 +724,8 @@ func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string)
 	p := tgbotapi.Params{}
 	p["callback_query_id"] = id
 	p.AddNonEmpty("text", text)
-	if _, err := b.c.call(ctx, "answerCallbackQuery", p, chatID); err != nil {
-		b.log.Warn("callback not answered", "err", err)
+	if _, err := b.c.try(ctx, "answerCallbackQuery", p, chatID); err != nil {
+		b.log.Warn("callback not answered", "err", err) // the button shows a wait until Telegram gives up on it
 	}
 }
 

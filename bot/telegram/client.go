@@ -158,9 +158,46 @@ func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.P
 	return nil, last
 }
 
-// park waits d before the next attempt of a call.
+// errWouldWait is returned by try when the call would have to wait.
+var errWouldWait = errors.New("telegram: flood wait in force; skipped")
+
+// try makes one attempt at a call that is worth making only now (answering
+// a button press, taking old buttons away): it is skipped while the chat
+// or the bot is in a flood wait, and not retried. A turn's replies never
+// wait behind it.
+func (c *client) try(ctx context.Context, method string, params tgbotapi.Params, chatID int64) (json.RawMessage, error) {
+	if wait, cancel := c.pace.reserve(chatID, false); wait > 0 {
+		cancel()
+		return nil, errWouldWait
+	}
+	res, err := c.send(ctx, method, params, nil, c.timeout)
+	var ae *apiError
+	isAPI := errors.As(err, &ae)
+	retryAfter := time.Duration(0)
+	if isAPI {
+		retryAfter = time.Duration(ae.RetryAfter) * time.Second
+		if c.meter != nil {
+			c.meter.TelegramError(method, ae.Code)
+		}
+	}
+	c.pace.done(chatID, false, retryAfter)
+	return res, err
+}
+
+// park waits d before the next attempt of a call. A call of a turn gives
+// its worker back meanwhile (see turn.parking): other chats keep flowing,
+// the chat's own later updates wait behind it.
 func (c *client) park(ctx context.Context, d time.Duration) error {
-	return wait.Sleep(ctx, d)
+	t, _ := ctx.Value(turnKey{}).(*turn)
+	if t == nil {
+		return wait.Sleep(ctx, d)
+	}
+	t.parking(ctx, d)
+	err := wait.Sleep(ctx, d)
+	if resumeErr := t.resume(ctx); err == nil {
+		err = resumeErr
+	}
+	return err
 }
 
 // send makes one request (MakeRequest, or UploadFiles when there are files).

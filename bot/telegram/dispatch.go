@@ -1,13 +1,19 @@
 package telegram
 
-import "sync"
+import (
+	"context"
+	"sync"
+)
 
-// dispatcher runs updates: each chat's strictly in order, different chats in
-// parallel, at most `workers` chats at once. Submitting blocks while all
-// workers are busy: back-pressure on the poller instead of unbounded queues.
+// dispatcher runs jobs: each chat's strictly in order, different chats in
+// parallel, at most `workers` of them working at once. A job that must wait
+// (Telegram's flood control, a chat's pace, a retry's back-off) gives its
+// worker back while it waits, so the other chats keep flowing, and takes
+// one again to go on; the chat's later jobs wait behind it.
 type dispatcher struct {
-	sem    chan struct{}
-	handle func(incoming) bool
+	ctx   context.Context // ends the work: jobs not started are settled as not handled
+	slots chan struct{}
+	run   func(context.Context, *job) bool
 
 	mu    sync.Mutex
 	chats map[int64]*chatQueue
@@ -17,37 +23,81 @@ type chatQueue struct {
 	pending []*job
 }
 
+// job is one update to handle (or, with resend set, held replies of a chat
+// to take up again).
 type job struct {
-	in      incoming
-	done    chan struct{}
-	handled bool // set before done closes
+	in     incoming
+	resend bool
+
+	settled  chan struct{} // closed once the update may be confirmed to Telegram, or must come again
+	handled  bool          // set before settled closes
+	once     sync.Once
+	onSettle func(handled bool)
+
+	slot *slot
 }
 
-func newDispatcher(workers int, handle func(incoming) bool) *dispatcher {
-	return &dispatcher{sem: make(chan struct{}, workers), handle: handle, chats: map[int64]*chatQueue{}}
+func newJob(in incoming) *job { return &job{in: in, settled: make(chan struct{})} }
+
+// settle records the outcome of the job's update, once: the first word
+// counts (a parked update is settled before its replies went out).
+func (j *job) settle(handled bool) {
+	j.once.Do(func() {
+		j.handled = handled
+		if j.onSettle != nil {
+			j.onSettle(handled)
+		}
+		close(j.settled)
+	})
 }
 
-// submit queues an update behind its chat's earlier ones; the job's done
-// channel closes once it was handled.
-func (d *dispatcher) submit(in incoming) *job {
-	j := &job{in: in, done: make(chan struct{})}
-	d.mu.Lock()
-	q := d.chats[in.ChatID]
-	if q != nil {
-		q.pending = append(q.pending, j) // its chat's worker will get to it
-		d.mu.Unlock()
-		return j
+// slot is a worker held by a chat's jobs.
+type slot struct {
+	d    *dispatcher
+	held bool
+}
+
+func (s *slot) acquire(ctx context.Context) error {
+	if s.held {
+		return nil
 	}
-	q = &chatQueue{pending: []*job{j}}
-	d.chats[in.ChatID] = q
-	d.mu.Unlock()
-	d.sem <- struct{}{} // wait for a free worker
-	go d.work(in.ChatID, q)
-	return j
+	select {
+	case s.d.slots <- struct{}{}:
+		s.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *slot) release() {
+	if s.held {
+		<-s.d.slots
+		s.held = false
+	}
+}
+
+func newDispatcher(ctx context.Context, workers int, run func(context.Context, *job) bool) *dispatcher {
+	return &dispatcher{ctx: ctx, slots: make(chan struct{}, workers), run: run, chats: map[int64]*chatQueue{}}
+}
+
+// submit queues a job behind its chat's earlier ones; it never blocks.
+func (d *dispatcher) submit(j *job) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	chatID := j.in.ChatID
+	if q := d.chats[chatID]; q != nil {
+		q.pending = append(q.pending, j) // its chat's goroutine will get to it
+		return
+	}
+	q := &chatQueue{pending: []*job{j}}
+	d.chats[chatID] = q
+	go d.work(chatID, q)
 }
 
 func (d *dispatcher) work(chatID int64, q *chatQueue) {
-	defer func() { <-d.sem }()
+	s := &slot{d: d}
+	defer s.release()
 	for {
 		d.mu.Lock()
 		if len(q.pending) == 0 {
@@ -58,7 +108,11 @@ func (d *dispatcher) work(chatID int64, q *chatQueue) {
 		j := q.pending[0]
 		q.pending = q.pending[1:]
 		d.mu.Unlock()
-		j.handled = d.handle(j.in)
-		close(j.done)
+		if s.acquire(d.ctx) != nil {
+			j.settle(false) // shutting down: Telegram sends it again
+			continue
+		}
+		j.slot = s
+		j.settle(d.run(d.ctx, j))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 // unconfirmed ones again with every answer, and those already in hand or
 // handled are skipped), so one chat stuck behind a long flood-control wait
 // does not hold the others back; only once a whole answer (100 updates)
-// piles up behind it does fetching wait for it.
+// piles up behind it does fetching wait for it. A turn whose replies must
+// wait for a flood wait is saved and its replies held (holder), so its
+// update is confirmed at once.
 func (b *Bot) poll(ctx context.Context) error {
 	p := tgbotapi.Params{}
 	p.AddBool("drop_pending_updates", false)
@@ -29,11 +32,10 @@ func (b *Bot) poll(ctx context.Context) error {
 	work, stopWork := b.drainContext(ctx)
 	defer stopWork()
 	w := newWindow()
-	d := newDispatcher(b.cfg.Workers, func(in incoming) bool {
-		handled := b.handle(work, in)
-		w.finish(in.UpdateID, handled)
-		return handled
-	})
+	d := newDispatcher(work, b.cfg.Workers, b.run)
+	if b.holder != nil {
+		go b.takeUpHeld(ctx, d)
+	}
 	readyOnce := sync.Once{}
 	failures := 0
 	for ctx.Err() == nil {
@@ -65,30 +67,37 @@ func (b *Bot) poll(ctx context.Context) error {
 		failures = 0
 		w.confirmed(offset)
 		prev := w.offset() - 1
+		fresh := 0
 		for _, raw := range raws {
-			in, err := decodeUpdate(raw)
-			id := in.UpdateID
-			if err != nil {
-				if id = updateIDOf(raw); id == 0 {
-					id = prev + 1 // ids are consecutive: an unreadable one still takes its place
-				}
+			id := updateIDOf(raw)
+			if id == 0 {
+				id = prev + 1 // ids are consecutive: an unreadable one still takes its place
 			}
 			prev = id
 			if !w.take(id) {
 				continue // in hand, or handled: Telegram sent it again because it is not confirmed yet
 			}
+			fresh++
+			in, err := decodeUpdate(raw)
 			if err != nil {
 				b.log.Warn("malformed update skipped", "err", err, "bytes", len(raw), "update", id)
 				w.finish(id, true)
 				continue
 			}
-			d.submit(in)
+			j := newJob(in)
+			j.onSettle = func(handled bool) { w.finish(id, handled) }
+			d.submit(j)
 		}
-		// Usually what was just fetched is handled within milliseconds, and
-		// the next request can wait for new updates. A straggler (a chat in
-		// a long flood-control wait) gets a second, then new updates are
-		// fetched around it.
-		w.waitIdle(ctx, time.Second)
+		switch {
+		case fresh > 0:
+			// Usually what was just fetched is handled within milliseconds,
+			// and the next request can wait for new updates.
+			w.waitIdle(ctx, 50*time.Millisecond)
+		case w.busy():
+			// Only updates in hand came back (one waits behind its chat's
+			// flood wait, say): fetch again once one is done, or soon.
+			w.waitChange(ctx, 100*time.Millisecond)
+		}
 	}
 	// Shutdown: let the updates in hand finish (DrainTimeout at most), then
 	// tell Telegram which were handled; the rest come again.
@@ -103,6 +112,38 @@ func (b *Bot) poll(ctx context.Context) error {
 	}
 	b.log.Info("telegram polling stopped", "next_update", offset)
 	return nil
+}
+
+// takeUpHeld sends the replies held back (see holder) whose process
+// stopped, or could not deliver them, before they went out: at start and
+// then every 30 s, each in its chat's order.
+func (b *Bot) takeUpHeld(ctx context.Context, d *dispatcher) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		users, err := b.holder.Due(ctx, 100)
+		if err != nil {
+			b.log.Warn("held replies not listed", "err", err)
+		}
+		for _, user := range users {
+			chatID, err := strconv.ParseInt(user, 10, 64)
+			if err != nil || chatID == 0 {
+				b.holder.Release(ctx, user)
+				continue
+			}
+			d.submit(&job{in: incoming{ChatID: chatID, Private: true}, resend: true, settled: make(chan struct{})})
+		}
+		next := 30 * time.Second
+		if len(users) == 100 {
+			next = time.Second // more are due
+		}
+		t.Reset(next)
+	}
 }
 
 // window tracks the updates between the confirmed offset and the newest one
@@ -195,6 +236,17 @@ func (w *window) busy() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.inHand) > 0 || len(w.again) > 0
+}
+
+// waitChange waits until an update is done with, ctx ends, or limit passes.
+func (w *window) waitChange(ctx context.Context, limit time.Duration) {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-w.changed:
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // waitIdle waits until no update is in hand, ctx ends, or limit passes

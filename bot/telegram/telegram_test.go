@@ -271,8 +271,10 @@ func TestFloodControlAndServerErrorsAreRetried(t *testing.T) {
 }
 
 // In polling mode a chat stuck behind a long flood-control wait does not
-// hold the others back: updates fetched after it are handled meanwhile, and
-// every update is confirmed only once handled.
+// hold the others back: its replies are held (noted in the outbox beside the
+// copy kept with the session) and its update confirmed, so updates fetched
+// after it are fetched and handled meanwhile; the replies go out after the
+// wait, once, and the note is dropped.
 func TestPollingChatStuckInFloodWaitDoesNotBlockOthers(t *testing.T) {
 	h := newHarness(t, shipped(t), nil)
 	h.fake.FailNext("sendMessage", 1, 429, 3)
@@ -283,14 +285,51 @@ func TestPollingChatStuckInFloodWaitDoesNotBlockOthers(t *testing.T) {
 	if n := len(h.fake.Sent(41)); n != 0 {
 		t.Fatalf("chat 42 was answered only after chat 41's wait (%d messages to 41): head-of-line blocking", n)
 	}
-	if !slices.Contains(h.fake.Unconfirmed(), stuck) {
-		t.Error("the stuck update was confirmed before it was handled")
+	h.fake.WaitConfirmed(t, stuck)
+	outbox := h.store.(session.Outbox)
+	ctx := context.Background()
+	if due, _ := outbox.Due(ctx, time.Now().Add(time.Hour), time.Minute, 10); !slices.Equal(due, []string{"41"}) {
+		t.Errorf("held: %v, want chat 41", due)
 	}
+	outbox.Hold(ctx, "41", time.Now().Add(time.Hour)) // as it was before Due took it
 	contains(t, h.fake.WaitSent(t, 41, 1)[0], "/menu 回到主菜单")
 	h.fake.WaitConfirmed(t, other)
 	time.Sleep(200 * time.Millisecond)
 	if a, b := len(h.fake.Sent(41)), len(h.fake.Sent(42)); a != 1 || b != 1 {
 		t.Errorf("answers: %d to chat 41, %d to chat 42; want one each (none handled twice)", a, b)
+	}
+	if due, _ := outbox.Due(ctx, time.Now().Add(time.Hour), time.Minute, 10); len(due) != 0 {
+		t.Errorf("still held after delivery: %v", due)
+	}
+}
+
+// Replies held for a flood wait whose process stopped before they went out
+// (their update was confirmed: Telegram will not send it again) are sent by
+// the next process, once, in the chat's order.
+func TestHeldRepliesAreTakenUpAfterARestart(t *testing.T) {
+	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.DrainTimeout = 200 * time.Millisecond })
+	h.fake.FailNext("sendMessage", 1, 429, 30)
+	stuck := h.fake.PushText(41, "/help")
+	h.fake.WaitConfirmed(t, stuck)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.fake.Sent(41)); n != 0 {
+		t.Fatalf("%d messages went out despite the flood wait", n)
+	}
+	// Time passes: the note is due (the wait and the grace are over).
+	if err := h.store.(session.Outbox).Hold(context.Background(), "41", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	h.fake.ClearFaults()
+	h.start(func(c *telegram.Config) { c.DrainTimeout = 200 * time.Millisecond })
+	contains(t, h.fake.WaitSent(t, 41, 1)[0], "/menu 回到主菜单")
+	h.fake.PushText(41, "/law")
+	sent := h.fake.WaitSent(t, 41, 2)
+	contains(t, sent[1], "想看哪方面的法律规定")
+	time.Sleep(200 * time.Millisecond)
+	if n := len(h.fake.Sent(41)); n != 2 {
+		t.Errorf("%d messages to chat 41, want the held reply once and then the next one", n)
 	}
 }
 
@@ -545,6 +584,43 @@ func TestWebhookManyChats(t *testing.T) {
 		if n := len(h.fake.Sent(c)); n != 1 {
 			t.Errorf("chat %d got %d replies", c, n)
 		}
+	}
+}
+
+// A chat waiting out a flood wait gives its worker back: with a single
+// worker, another chat is answered meanwhile. In webhook mode the waiting
+// update is answered (200) only once its reply went out, so Telegram keeps
+// the chat's next update until then.
+func TestWebhookFloodWaitHoldsNoWorker(t *testing.T) {
+	addr := freePort(t)
+	secret := "s3cret-token-of-the-webhook"
+	hookURL := "http://" + addr + "/hook"
+	h := newHarness(t, shipped(t), func(c *telegram.Config) {
+		c.WebhookURL, c.WebhookSecret, c.WebhookAddr, c.Workers = hookURL, secret, addr, 1
+	})
+	h.fake.FailNext("sendMessage", 1, 429, 2)
+	start := time.Now()
+	stuck := make(chan time.Duration, 1)
+	go func() {
+		id := h.fake.PushText(41, "/help")
+		if status, err := h.fake.Deliver(hookURL, secret, id); status != 200 || err != nil {
+			t.Errorf("stuck delivery: %d %v", status, err)
+		}
+		stuck <- time.Since(start)
+	}()
+	h.fake.WaitCalls(t, "sendMessage", 1)
+	id := h.fake.PushText(42, "/help")
+	if status, err := h.fake.Deliver(hookURL, secret, id); status != 200 || err != nil {
+		t.Fatalf("delivery: %d %v", status, err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the other chat was answered after %v: the waiting chat held the only worker", d)
+	}
+	if d := <-stuck; d < 2*time.Second {
+		t.Errorf("the waiting update was answered after %v, before its flood wait of 2 s was over", d)
+	}
+	if a, b := len(h.fake.Sent(41)), len(h.fake.Sent(42)); a != 1 || b != 1 {
+		t.Errorf("answers: %d to chat 41, %d to chat 42; want one each", a, b)
 	}
 }
 

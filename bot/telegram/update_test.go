@@ -87,3 +87,18 @@ func TestForwardedMessagesAreEvidence(t *testing.T) {
 		t.Fatalf("forwarded photo: %+v", in)
 	}
 }
+
+func TestUpdateIDOf(t *testing.T) {
+	for raw, want := range map[string]int64{
+		`{"update_id":123456789,"message":{}}`: 123456789,
+		`{"update_id":7}`:                      7,
+		`{ "update_id": 8, "message": {} }`:    8, // not Telegram's spacing: decoded
+		`{"message":{},"update_id":9}`:         9,
+		`{"update_id":12x}`:                    0,
+		`not json`:                             0,
+	} {
+		if got := updateIDOf(json.RawMessage(raw)); got != want {
+			t.Errorf("%s: %d, want %d", raw, got, want)
+		}
+	}
+}
