@@ -125,9 +125,13 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Main{Config: cfg, Log: log, Metrics: metrics.New()}
+	m := &Main{Config: cfg, Log: log}
+	if cfg.HTTPAddr != "" {
+		m.Metrics = metrics.New() // without the ops server nobody reads them: no work for them
+	}
 	var ledger session.Store
-	var outbox session.Outbox // replies held back by Telegram's flood control (polling)
+	var outbox session.Outbox        // replies held back by Telegram's flood control (polling)
+	var batch session.BatchDeliverer // deliveries recorded many at a time
 	if cfg.UsesRedis() {
 		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
@@ -147,10 +151,10 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		}
 		cancel()
 		m.redis = rs
-		m.Store, ledger, outbox = rs, rs.Record("evidence", cfg.DataRetention), rs
+		m.Store, ledger, outbox, batch = rs, rs.Record("evidence", cfg.DataRetention), rs, rs
 	} else {
 		mem := session.NewMemory(cfg.SessionTTL, time.Now)
-		m.Store, outbox = mem, mem
+		m.Store, outbox, batch = mem, mem, mem
 		ledger = session.NewMemory(cfg.DataRetention, time.Now)
 	}
 	m.Store, ledger = m.Metrics.Store("session", m.Store), m.Metrics.Store("evidence", ledger)
@@ -175,11 +179,12 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, session.RepliesTTL, where))
 	m.Runner = chat.NewRunner(engine, m.Store, chat.Options{
 		Log:     log,
-		Meter:   m.Metrics,
+		Meter:   m.turnMeter(),
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev, m.documents()},
 		Hear:    ev.Rules.Heard,
 		Outbox:  outbox,
+		Batch:   batch,
 	})
 	return m, nil
 }
@@ -277,7 +282,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			ChatRate:      limit(m.Config.TelegramChatRate),
 			ChatBurst:     3,
 			Log:           m.Log,
-			Meter:         m.Metrics,
+			Meter:         m.telegramMeter(),
 		}, m.Runner)
 		if err != nil {
 			return err
@@ -292,6 +297,22 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
 	startOps()
 	return c.Run(ctx, m.Runner)
+}
+
+// turnMeter and telegramMeter are the metrics, or no meter at all (not a
+// nil *metrics.Metrics, which would still be called) without the ops server.
+func (m *Main) turnMeter() chat.Meter {
+	if m.Metrics == nil {
+		return nil
+	}
+	return m.Metrics
+}
+
+func (m *Main) telegramMeter() telegram.Meter {
+	if m.Metrics == nil {
+		return nil
+	}
+	return m.Metrics
 }
 
 // documents is where the console keeps the drafts it writes: beside the

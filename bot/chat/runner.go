@@ -5,6 +5,7 @@
 package chat
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,7 +73,10 @@ type Runner struct {
 	meter   Meter
 	hear    func(text string, now time.Time) map[string]string
 	outbox  session.Outbox // nil: replies cannot be held
+	batch   session.BatchDeliverer
 	locks   keyedMutex
+	cache   sessionCache
+	deliv   deliveries
 
 	unsettledMu sync.Mutex
 	unsettled   map[string]int64 // user -> update whose turn is unsettled
@@ -95,6 +99,9 @@ type Options struct {
 	// Outbox notes replies held back after their update was confirmed
 	// (see Hold); default: the store, when it is one.
 	Outbox session.Outbox
+	// Batch records deliveries (see Delivered) many at a time; default: the
+	// store, when it can.
+	Batch session.BatchDeliverer
 }
 
 // Meter times turns for the operator's metrics (and counts active people).
@@ -116,12 +123,15 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 	if ob, ok := store.(session.Outbox); ok && opt.Outbox == nil {
 		opt.Outbox = ob
 	}
+	if bd, ok := store.(session.BatchDeliverer); ok && opt.Batch == nil {
+		opt.Batch = bd
+	}
 	if _, ok := store.(session.ReplyKeeper); !ok {
-		opt.Outbox = nil // nothing to take up from
+		opt.Outbox, opt.Batch = nil, nil // nothing to take up from, nothing to record
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
 		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter, hear: opt.Hear,
-		outbox: opt.Outbox, unsettled: map[string]int64{}}
+		outbox: opt.Outbox, batch: opt.Batch, unsettled: map[string]int64{}}
 }
 
 // Handle runs one turn for user and returns the replies to send. When the
@@ -241,15 +251,18 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	} else if erased {
 		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
 	}
-	st, err := Decode(entry.Data)
-	switch {
-	case errors.Is(err, errNewerSchema):
-		// Written by a newer version of the bot (a rolling deploy): never
-		// overwrite it; the person is asked to resend.
-		return nil, err
-	case err != nil:
-		r.log.Warn("session unreadable, starting afresh", "user", user, "err", err)
-		st = flow.State{}
+	st, decoded := r.cache.decoded(user, entry)
+	if !decoded {
+		st, err = Decode(entry.Data)
+		switch {
+		case errors.Is(err, errNewerSchema):
+			// Written by a newer version of the bot (a rolling deploy): never
+			// overwrite it; the person is asked to resend.
+			return nil, err
+		case err != nil:
+			r.log.Warn("session unreadable, starting afresh", "user", user, "err", err)
+			st = flow.State{}
+		}
 	}
 	if r.redelivered(st, ev) {
 		// The platform sent an update this session already applied (a retry
@@ -293,7 +306,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		return nil, err
 	}
 	callCtx, cancel = context.WithTimeout(ctx, r.timeout)
-	err = r.save(callCtx, user, data, keep, entry.Rev)
+	rev, err := r.save(callCtx, user, data, keep, entry.Rev)
 	cancel()
 	if errors.Is(err, session.ErrConflict) {
 		return nil, err
@@ -301,6 +314,8 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	if err != nil {
 		return nil, fmt.Errorf("chat: save session: %w: %w", errUnsure, err)
 	}
+	r.cache.put(user, session.Entry{Data: data, Rev: rev}, out.State)
+	r.deliv.superseded(user) // the write replaced the replies kept before
 	if r.observe != nil {
 		r.observe(user, out)
 	}
@@ -357,14 +372,12 @@ func keepOf(seq int64, out flow.Output) (session.Kept, error) {
 }
 
 // save writes the new state, with what the turn leaves for a redelivery
-// when the store keeps it.
-func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, rev int64) error {
+// when the store keeps it, and returns the new revision.
+func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, rev int64) (int64, error) {
 	if rk, ok := r.store.(session.ReplyKeeper); ok && keep.Seq != 0 {
-		_, err := rk.PutWithReplies(ctx, user, data, keep, rev)
-		return err
+		return rk.PutWithReplies(ctx, user, data, keep, rev)
 	}
-	_, err := r.store.Put(ctx, user, data, rev)
-	return err
+	return r.store.Put(ctx, user, data, rev)
 }
 
 // replay returns the replies of the turn that applied update seq, from the
@@ -374,6 +387,9 @@ func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.Sta
 	rk, ok := r.store.(session.ReplyKeeper)
 	if !ok {
 		return nil, false, nil
+	}
+	if r.deliv.known(user, seq) {
+		return nil, true, nil // delivered by this process: the person has them
 	}
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	k, err := rk.Replies(callCtx, user)
@@ -396,18 +412,157 @@ func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.Sta
 
 // Delivered records that the replies to update seq reached the person, so
 // a redelivery of it (the platform never learnt it was handled) sends
-// nothing twice. Transports call it after the replies went out.
+// nothing twice. Transports call it after the replies went out. It costs
+// no store call on the turn's path: this process remembers it at once, and
+// the store is told within deliveredEvery, many people at a time, unless
+// the person's next turn replaced the kept replies first. (A redelivery
+// reaching another process, or this one restarted, within that time sends
+// the replies once more.)
 func (r *Runner) Delivered(ctx context.Context, user string, seq int64) {
-	rk, ok := r.store.(session.ReplyKeeper)
-	if !ok || seq == 0 {
+	if _, ok := r.store.(session.ReplyKeeper); !ok || seq == 0 {
 		return
 	}
-	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
-	if err := rk.Delivered(callCtx, user, seq); err != nil {
-		// Harmless: a redelivery would send the replies once more.
-		r.log.Warn("could not record replies as delivered", "user", user, "err", err)
+	if r.deliv.add(user, seq) {
+		time.AfterFunc(deliveredEvery, func() { r.Flush(context.Background()) })
 	}
+}
+
+// deliveredEvery is how long a delivery waits to be recorded in the store.
+const deliveredEvery = 2 * time.Second
+
+// Flush records the deliveries not yet in the store; transports call it
+// when they stop.
+func (r *Runner) Flush(ctx context.Context) {
+	pending := r.deliv.take()
+	if len(pending) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	var err error
+	if r.batch != nil {
+		err = r.batch.DeliveredAll(ctx, pending)
+	} else if rk, ok := r.store.(session.ReplyKeeper); ok {
+		for _, d := range pending {
+			err = errors.Join(err, rk.Delivered(ctx, d.User, d.Seq))
+		}
+	}
+	if err != nil {
+		// Harmless: a redelivery would send the replies once more.
+		r.log.Warn("could not record replies as delivered", "people", len(pending), "err", err)
+	}
+}
+
+// deliveries are the replies this process delivered: the last update of
+// each recent person, and those not yet recorded in the store.
+type deliveries struct {
+	mu        sync.Mutex
+	done      map[string]int64 // user -> the last update whose replies went out
+	pending   map[string]int64 // of those, not yet recorded in the store
+	scheduled bool             // a flush is due
+}
+
+// add notes a delivery; it reports whether a flush must be scheduled.
+func (d *deliveries) add(user string, seq int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.done == nil || len(d.done) >= maxRemembered {
+		d.done = map[string]int64{}
+	}
+	if d.pending == nil {
+		d.pending = map[string]int64{}
+	}
+	d.done[user], d.pending[user] = seq, seq
+	first := !d.scheduled
+	d.scheduled = true
+	return first
+}
+
+// maxRemembered bounds the people whose last delivery is remembered;
+// forgetting only costs a store read on a redelivery.
+const maxRemembered = 100_000
+
+// known reports whether this process delivered the replies to update seq.
+func (d *deliveries) known(user string, seq int64) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.done[user] == seq
+}
+
+// superseded drops a delivery not yet recorded: the person's newer turn
+// replaced the replies it was about.
+func (d *deliveries) superseded(user string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.pending, user)
+}
+
+// take returns the deliveries to record and clears them.
+func (d *deliveries) take() []session.Delivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.scheduled = false
+	out := make([]session.Delivery, 0, len(d.pending))
+	for user, seq := range d.pending {
+		out = append(out, session.Delivery{User: user, Seq: seq})
+	}
+	clear(d.pending)
+	return out
+}
+
+// sessionCache keeps, for each recent person, the session as this process
+// last wrote it, decoded: when the session read at the start of a turn is
+// still exactly that (same revision, same bytes), it is not decoded again.
+type sessionCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedEntry
+}
+
+type cachedEntry struct {
+	entry session.Entry
+	state flow.State // entry.Data decoded; read only (the engine works on a copy)
+	used  time.Time
+}
+
+const (
+	cacheSize = 10_000           // people; ~1-2 KB each
+	cacheIdle = 15 * time.Minute // a copy unused this long is dropped when room is needed
+)
+
+// decoded returns the decoded state when e is what was kept for user.
+func (c *sessionCache) decoded(user string, e session.Entry) (flow.State, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.entries[user]
+	if !ok || k.entry.Rev != e.Rev || !bytes.Equal(k.entry.Data, e.Data) {
+		return flow.State{}, false
+	}
+	return k.state, true
+}
+
+func (c *sessionCache) put(user string, e session.Entry, st flow.State) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]cachedEntry{}
+	}
+	if _, ok := c.entries[user]; !ok && len(c.entries) >= cacheSize {
+		n := 0
+		for u, old := range c.entries { // idle ones, else any eighth (map order is random)
+			if now.Sub(old.used) > cacheIdle || n < cacheSize/8 {
+				delete(c.entries, u)
+				n++
+			}
+		}
+	}
+	c.entries[user] = cachedEntry{entry: e, state: st, used: now}
+}
+
+func (c *sessionCache) drop(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.entries, user)
 }
 
 // Hold notes that the replies of user's last turn wait to go out (the
@@ -502,6 +657,7 @@ func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []fl
 		}
 		total += n
 	}
+	r.cache.drop(user)
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	n, err := r.store.Delete(callCtx, user)
 	cancel()

@@ -89,6 +89,45 @@ func TestConflictRecomputesFromFreshState(t *testing.T) {
 	}
 }
 
+// A runner reuses the decoded session its last turn left only when the
+// session it reads is still exactly that: after another process wrote, the
+// turn is computed from what it wrote, and an update the other process
+// applied is recognised, not applied again.
+func TestDecodedSessionReusedOnlyWhenUnchanged(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	a := chat.NewRunner(engine(t), mem, chat.Options{})
+	b := chat.NewRunner(engine(t), mem, chat.Options{})
+	ev := func(s string, seq int64) flow.Event { return flow.Event{Kind: flow.EventText, Text: s, Seq: seq} }
+	if _, err := a.Handle(ctx, "u", ev("/start", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Handle(ctx, "u", ev("/law", 2)); err != nil { // a's decoded copy is stale now
+		t.Fatal(err)
+	}
+	replies, err := a.Handle(ctx, "u", ev("1", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := stored(t, mem, "u"); st.Flow != "law" || st.LastSeq != 3 {
+		t.Errorf("turn computed from the stale copy: now at %s.%s, last update %d", st.Flow, st.Step, st.LastSeq)
+	}
+	if got := render(replies); !strings.Contains(got, "第一千零三十三条") {
+		t.Errorf("replies from the stale copy:\n%s", got)
+	}
+	if _, err := b.Handle(ctx, "u", ev("/menu", 4)); err != nil {
+		t.Fatal(err)
+	}
+	b.Delivered(ctx, "u", 4)
+	b.Flush(ctx) // recorded in the store at once, as when b stops
+	if replies, err := a.Handle(ctx, "u", ev("/menu", 4)); err != nil || len(replies) != 0 {
+		t.Errorf("an update applied by the other runner, redelivered here, was answered: %v %s", err, render(replies))
+	}
+	if st := stored(t, mem, "u"); st.LastSeq != 4 || st.Flow != "main" {
+		t.Errorf("after the redelivery: at %s.%s, last update %d", st.Flow, st.Step, st.LastSeq)
+	}
+}
+
 type failingStore struct{ session.Store }
 
 func (failingStore) Get(context.Context, string) (session.Entry, error) {

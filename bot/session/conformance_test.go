@@ -21,6 +21,7 @@ type store interface {
 	session.ReplyKeeper
 	session.Tombstones
 	session.Outbox
+	session.BatchDeliverer
 }
 
 type backend struct {
@@ -224,6 +225,18 @@ var cases = []struct {
 			t.Fatal(err)
 		}
 		want("42", 101, "")
+		// Many at once: each only for its own update.
+		if _, err := s.PutWithReplies(ctx, "43", []byte("x"), session.Kept{Seq: 7, Replies: []byte("七")}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutWithReplies(ctx, "44", []byte("x"), session.Kept{Seq: 8, Replies: []byte("八")}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeliveredAll(ctx, []session.Delivery{{User: "43", Seq: 7}, {User: "44", Seq: 6}}); err != nil {
+			t.Fatal(err)
+		}
+		want("43", 7, "")
+		want("44", 8, "八")
 		// A plain Put leaves what is kept; a PutWithReplies of Seq 0 removes it.
 		mustPut(t, s, "42", "state 2", 1)
 		want("42", 101, "")

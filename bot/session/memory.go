@@ -119,6 +119,16 @@ func (m *Memory) Delivered(ctx context.Context, user string, seq int64) error {
 	return nil
 }
 
+// DeliveredAll implements BatchDeliverer.
+func (m *Memory) DeliveredAll(ctx context.Context, ds []Delivery) error {
+	for _, d := range ds {
+		if err := m.Delivered(ctx, d.User, d.Seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Delete implements Store.
 func (m *Memory) Delete(ctx context.Context, user string) (int, error) {
 	if err := ctx.Err(); err != nil {

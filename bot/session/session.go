@@ -90,3 +90,15 @@ type Outbox interface {
 	// due time back by lease, so nobody else takes them up meanwhile.
 	Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]string, error)
 }
+
+// Delivery says that the replies of a person's update Seq went out.
+type Delivery struct {
+	User string
+	Seq  int64
+}
+
+// BatchDeliverer is a ReplyKeeper that records many deliveries at once
+// (ReplyKeeper.Delivered for each, in one round trip).
+type BatchDeliverer interface {
+	DeliveredAll(ctx context.Context, ds []Delivery) error
+}

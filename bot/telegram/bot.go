@@ -165,8 +165,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 
 // Ping checks that the Bot API answers (getMe), for readiness probes.
 func (b *Bot) Ping(ctx context.Context) error {
-	_, err := b.c.send(ctx, "getMe", nil, nil, b.cfg.CallTimeout)
-	return err
+	return b.c.send(ctx, "getMe", nil, nil, b.cfg.CallTimeout, nil)
 }
 
 // Ready is closed once the bot is taking updates.
@@ -192,25 +191,32 @@ var allowedUpdates = []string{"message", "callback_query"}
 // updates, lets those in flight finish within DrainTimeout, and confirms to
 // Telegram only the updates that were handled.
 func (b *Bot) Run(ctx context.Context) error {
-	me, err := b.c.call(ctx, "getMe", nil, 0)
-	if err != nil {
-		return fmt.Errorf("telegram: check the token with getMe: %w", err)
-	}
 	var self struct {
 		Username string `json:"username"`
 	}
-	_ = json.Unmarshal(me, &self)
+	if err := b.c.call(ctx, "getMe", nil, 0, &self); err != nil {
+		return fmt.Errorf("telegram: check the token with getMe: %w", err)
+	}
 	b.log.Info("telegram bot connected", "username", self.Username, "mode", b.mode())
 	cmds := tgbotapi.Params{}
 	if err := cmds.AddInterface("commands", commands); err == nil {
-		if _, err := b.c.call(ctx, "setMyCommands", cmds, 0); err != nil {
+		if err := b.c.call(ctx, "setMyCommands", cmds, 0, nil); err != nil {
 			b.log.Warn("setMyCommands failed", "err", err)
 		}
+	}
+	if f, ok := b.h.(flusher); ok {
+		defer f.Flush(context.Background())
 	}
 	if b.cfg.WebhookURL != "" {
 		return b.serveWebhook(ctx)
 	}
 	return b.poll(ctx)
+}
+
+// flusher is a Handler that records deliveries lazily and must be told to
+// record them when the transport stops.
+type flusher interface {
+	Flush(ctx context.Context)
 }
 
 func (b *Bot) mode() string {
@@ -242,13 +248,9 @@ func (b *Bot) getUpdates(ctx context.Context, offset int64, wait time.Duration) 
 	p.AddNonZero("limit", 100)
 	p.AddNonZero("timeout", int(wait/time.Second))
 	_ = p.AddInterface("allowed_updates", allowedUpdates)
-	res, err := b.c.send(ctx, "getUpdates", p, nil, wait+b.cfg.CallTimeout)
-	if err != nil {
-		return nil, err
-	}
 	var raws []json.RawMessage
-	if err := json.Unmarshal(res, &raws); err != nil {
-		return nil, &apiError{Method: "getUpdates", Msg: "result is not a list: " + err.Error()}
+	if err := b.c.send(ctx, "getUpdates", p, nil, wait+b.cfg.CallTimeout, &raws); err != nil {
+		return nil, err
 	}
 	return raws, nil
 }
@@ -305,7 +307,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	// which keeps each chat in order across replicas), but not a worker.
 	p.AddNonZero("max_connections", 100)
 	_ = p.AddInterface("allowed_updates", allowedUpdates)
-	if _, err := b.c.call(ctx, "setWebhook", p, 0); err != nil {
+	if err := b.c.call(ctx, "setWebhook", p, 0, nil); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("telegram: setWebhook: %w", err)
 	}
@@ -494,10 +496,13 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 	}
 	t.replying = err == nil
 	// The reply goes first: it is what the person waits for. Then the
-	// housekeeping: the button press is answered, and once a new question
-	// with buttons went out, the buttons of the one before (pressed or
-	// answered by typing) are taken away. Without a new question, the old
-	// buttons stay: the person still needs them.
+	// housekeeping: a button press is answered, and once a new question
+	// with buttons went out, the buttons of the question answered by typing
+	// are taken away (one edit, only while this process knows they are
+	// there). A pressed question keeps its buttons: pressing one again is
+	// answered 已过期 with the current question, and a press costs two calls
+	// (the reply and the answer) instead of three. Without a new question,
+	// the old buttons stay: the person still needs them.
 	before := b.openKeyboard(in.ChatID)
 	sent := b.send(ctx, in.ChatID, replies)
 	b.delivered(ctx, t, sent && len(replies) > 0, in.Event.Seq)
@@ -508,11 +513,8 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 		}
 		b.answerCallback(ctx, in.ChatID, in.CallbackID, toast)
 	}
-	if now := b.openKeyboard(in.ChatID); sent && now != before {
+	if now := b.openKeyboard(in.ChatID); sent && before != 0 && now != before && in.MessageID != before {
 		b.removeKeyboard(ctx, in.ChatID, before)
-		if in.MessageID != before {
-			b.removeKeyboard(ctx, in.ChatID, in.MessageID)
-		}
 	}
 	return sent
 }
@@ -596,7 +598,7 @@ func (b *Bot) sendDocument(ctx context.Context, chatID int64, r flow.Reply) bool
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonEmpty("caption", caption)
 	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
-	if _, err := b.c.callFiles(ctx, "sendDocument", p, []tgbotapi.RequestFile{file}, chatID); err != nil {
+	if err := b.c.callFiles(ctx, "sendDocument", p, []tgbotapi.RequestFile{file}, chatID, nil); err != nil {
 		b.log.Error("document not delivered", "user", chatID, "err", err, "bytes", len(r.File.Data))
 		return !transient(ctx, err)
 	}
@@ -611,25 +613,26 @@ func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []flow.Rep
 		p["parse_mode"] = tgbotapi.ModeHTML
 		p.AddBool("disable_web_page_preview", true)
 		if m.Keyboard != nil {
-			_ = p.AddInterface("reply_markup", m.Keyboard)
+			p["reply_markup"] = keyboardJSON(m.Keyboard)
 		}
-		res, err := b.c.call(ctx, "sendMessage", p, chatID)
-		if err != nil {
+		var sent struct {
+			MessageID int `json:"message_id"`
+		}
+		var into any // the message is read only for the id of one with buttons
+		if m.Keyboard != nil {
+			into = &sent
+		}
+		if err := b.c.call(ctx, "sendMessage", p, chatID, into); err != nil {
 			b.log.Error("reply not delivered", "user", chatID, "err", err)
 			return !transient(ctx, err)
 		}
-		if m.Keyboard != nil {
-			var sent struct {
-				MessageID int `json:"message_id"`
+		if m.Keyboard != nil && sent.MessageID != 0 {
+			b.keyboardsMu.Lock()
+			if len(b.keyboards) >= maxKeyboards {
+				clear(b.keyboards)
 			}
-			if json.Unmarshal(res, &sent) == nil {
-				b.keyboardsMu.Lock()
-				if len(b.keyboards) >= maxKeyboards {
-					clear(b.keyboards)
-				}
-				b.keyboards[chatID] = sent.MessageID
-				b.keyboardsMu.Unlock()
-			}
+			b.keyboards[chatID] = sent.MessageID
+			b.keyboardsMu.Unlock()
 		}
 	}
 	return true
@@ -656,14 +659,13 @@ const maxDownload = 20<<20 + 1
 func (b *Bot) Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, error) {
 	p := tgbotapi.Params{}
 	p["file_id"] = a.ID
-	res, err := b.c.call(ctx, "getFile", p, 0)
-	if err != nil {
-		return nil, err
-	}
 	var f struct {
 		FilePath string `json:"file_path"`
 	}
-	if err := json.Unmarshal(res, &f); err != nil || f.FilePath == "" {
+	if err := b.c.call(ctx, "getFile", p, 0, &f); err != nil {
+		return nil, err
+	}
+	if f.FilePath == "" {
 		return nil, &apiError{Method: "getFile", Msg: "no file_path in the answer"}
 	}
 	dl, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -715,7 +717,7 @@ func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonZero("message_id", messageID)
-	if _, err := b.c.try(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
+	if err := b.c.try(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
 		b.log.Debug("keyboard not removed", "err", err) // e.g. the message is too old to edit
 	}
 }
@@ -724,7 +726,7 @@ func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string)
 	p := tgbotapi.Params{}
 	p["callback_query_id"] = id
 	p.AddNonEmpty("text", text)
-	if _, err := b.c.try(ctx, "answerCallbackQuery", p, chatID); err != nil {
+	if err := b.c.try(ctx, "answerCallbackQuery", p, chatID); err != nil {
 		b.log.Warn("callback not answered", "err", err) // the button shows a wait until Telegram gives up on it
 	}
 }
@@ -732,25 +734,42 @@ func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string)
 // typing shows "typing…" while a turn takes longer than TypingAfter, and
 // repeats it every 4 s (Telegram shows it for 5 s). Each is one attempt with
 // a short deadline, and stopping never waits for one: the reply must not.
+// A turn that ends in time costs only a timer.
 func (b *Bot) typing(ctx context.Context, chatID int64) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		t := time.NewTimer(b.cfg.TypingAfter)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				p := tgbotapi.Params{}
-				p["chat_id"] = chatIDParam(chatID)
-				p["action"] = tgbotapi.ChatTyping
-				if _, err := b.c.send(ctx, "sendChatAction", p, nil, 2*time.Second); err != nil && ctx.Err() == nil {
-					b.log.Debug("typing action failed", "err", err)
-				}
-				t.Reset(4 * time.Second)
-			}
+	var (
+		mu      sync.Mutex
+		stopped bool
+		cancel  context.CancelFunc = func() {}
+		t       *time.Timer
+	)
+	mu.Lock() // the callback uses t: not before it is set
+	defer mu.Unlock()
+	t = time.AfterFunc(b.cfg.TypingAfter, func() {
+		mu.Lock()
+		if stopped {
+			mu.Unlock()
+			return
 		}
-	}()
-	return cancel
+		var callCtx context.Context
+		callCtx, cancel = context.WithTimeout(ctx, 2*time.Second)
+		mu.Unlock()
+		p := tgbotapi.Params{}
+		p["chat_id"] = chatIDParam(chatID)
+		p["action"] = tgbotapi.ChatTyping
+		if err := b.c.send(callCtx, "sendChatAction", p, nil, 2*time.Second, nil); err != nil && callCtx.Err() == nil {
+			b.log.Debug("typing action failed", "err", err)
+		}
+		mu.Lock()
+		if !stopped {
+			t.Reset(4 * time.Second)
+		}
+		mu.Unlock()
+	})
+	return func() {
+		mu.Lock()
+		stopped = true
+		cancel()
+		mu.Unlock()
+		t.Stop()
+	}
 }

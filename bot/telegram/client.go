@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -18,10 +21,12 @@ import (
 	"github.com/anning-bot/anning/bot/internal/wait"
 )
 
-// client calls Bot API methods through the library's MakeRequest, adding
-// what the library lacks: a context and deadline on every call, pacing
-// (see pacer), retries of 429 (after retry_after), 5xx and network errors
-// with capped back-off, and error messages with the token scrubbed out.
+// client calls Bot API methods (uploads through the library's UploadFiles,
+// the rest by posting the form itself and reading the answer in one pass),
+// adding what the library lacks: a context and deadline on every call,
+// pacing (see pacer), retries of 429 (after retry_after), 5xx and network
+// errors with capped back-off, and error messages with the token scrubbed
+// out.
 type client struct {
 	token    string
 	endpoint string // method URL pattern, e.g. https://api.telegram.org/bot%s/%s
@@ -34,6 +39,8 @@ type client struct {
 	maxAttempts int
 	backoffBase time.Duration
 	backoffMax  time.Duration
+
+	urls sync.Map // method -> its URL
 }
 
 // ctxClient gives one request the context of the call that made it, since
@@ -107,12 +114,13 @@ func errorCode(err error) int {
 // ctx ends. chatID is the chat the call is about (0: none): a message to
 // it waits for its place in the chat's pace and the overall one, and every
 // call about it waits out a flood wait Telegram set for it.
-func (c *client) call(ctx context.Context, method string, params tgbotapi.Params, chatID int64) (json.RawMessage, error) {
-	return c.callFiles(ctx, method, params, nil, chatID)
+// The result is decoded into `into` (a pointer; nil: not read).
+func (c *client) call(ctx context.Context, method string, params tgbotapi.Params, chatID int64, into any) error {
+	return c.callFiles(ctx, method, params, nil, chatID, into)
 }
 
 // callFiles is call with files to upload (multipart), e.g. sendDocument.
-func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, chatID int64) (json.RawMessage, error) {
+func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, chatID int64, into any) error {
 	var last error
 	paced := sends[method]
 	for attempt := 1; attempt <= c.maxAttempts; attempt++ {
@@ -120,12 +128,12 @@ func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.P
 			if err := c.park(ctx, wait); err != nil {
 				cancel()
 				if last != nil {
-					return nil, last
+					return last
 				}
-				return nil, fmt.Errorf("telegram: %s: %w", method, err)
+				return fmt.Errorf("telegram: %s: %w", method, err)
 			}
 		}
-		res, err := c.send(ctx, method, params, files, c.timeout)
+		err := c.send(ctx, method, params, files, c.timeout, into)
 		var ae *apiError
 		isAPI := errors.As(err, &ae)
 		retryAfter := time.Duration(0)
@@ -136,14 +144,14 @@ func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.P
 			c.log.Warn("telegram asks the whole bot to slow down", "method", method, "retry_after", ae.RetryAfter, "pace", float64(c.pace.pace()))
 		}
 		if err == nil {
-			return res, nil
+			return nil
 		}
 		last = err
 		if c.meter != nil && isAPI {
 			c.meter.TelegramError(method, ae.Code)
 		}
 		if !isAPI || !ae.retryable() || ctx.Err() != nil || attempt == c.maxAttempts {
-			return nil, err
+			return err
 		}
 		if retryAfter > 0 {
 			continue // the next attempt waits out the flood wait (pacer)
@@ -152,10 +160,10 @@ func (c *client) callFiles(ctx context.Context, method string, params tgbotapi.P
 			c.log.Warn("telegram call failed, retrying", "method", method, "code", ae.Code, "attempt", attempt)
 		}
 		if err := c.park(ctx, min(c.backoffBase<<(attempt-1), c.backoffMax)); err != nil {
-			return nil, last
+			return last
 		}
 	}
-	return nil, last
+	return last
 }
 
 // errWouldWait is returned by try when the call would have to wait.
@@ -165,12 +173,12 @@ var errWouldWait = errors.New("telegram: flood wait in force; skipped")
 // a button press, taking old buttons away): it is skipped while the chat
 // or the bot is in a flood wait, and not retried. A turn's replies never
 // wait behind it.
-func (c *client) try(ctx context.Context, method string, params tgbotapi.Params, chatID int64) (json.RawMessage, error) {
+func (c *client) try(ctx context.Context, method string, params tgbotapi.Params, chatID int64) error {
 	if wait, cancel := c.pace.reserve(chatID, false); wait > 0 {
 		cancel()
-		return nil, errWouldWait
+		return errWouldWait
 	}
-	res, err := c.send(ctx, method, params, nil, c.timeout)
+	err := c.send(ctx, method, params, nil, c.timeout, nil)
 	var ae *apiError
 	isAPI := errors.As(err, &ae)
 	retryAfter := time.Duration(0)
@@ -181,7 +189,7 @@ func (c *client) try(ctx context.Context, method string, params tgbotapi.Params,
 		}
 	}
 	c.pace.done(chatID, false, retryAfter)
-	return res, err
+	return err
 }
 
 // park waits d before the next attempt of a call. A call of a turn gives
@@ -200,22 +208,25 @@ func (c *client) park(ctx context.Context, d time.Duration) error {
 	return err
 }
 
-// send makes one request (MakeRequest, or UploadFiles when there are files).
-func (c *client) send(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, timeout time.Duration) (json.RawMessage, error) {
+// send makes one request and decodes its result into `into` (nil: not
+// read): uploads through the library's UploadFiles, the rest by post.
+func (c *client) send(ctx context.Context, method string, params tgbotapi.Params, files []tgbotapi.RequestFile, timeout time.Duration, into any) error {
 	callCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	if len(files) == 0 {
+		return c.post(callCtx, method, params, into)
+	}
 	seen := &exchange{}
 	api := &tgbotapi.BotAPI{Token: c.token, Client: ctxClient{ctx: callCtx, base: c.http, seen: seen}}
 	api.SetAPIEndpoint(c.endpoint)
-	var resp *tgbotapi.APIResponse
-	var err error
-	if len(files) > 0 {
-		resp, err = api.UploadFiles(method, params, files)
-	} else {
-		resp, err = api.MakeRequest(method, params)
-	}
+	resp, err := api.UploadFiles(method, params, files)
 	if err == nil {
-		return resp.Result, nil
+		if into != nil {
+			if err := json.Unmarshal(resp.Result, into); err != nil {
+				return &apiError{Method: method, Msg: "unreadable result: " + err.Error()}
+			}
+		}
+		return nil
 	}
 	var tgErr *tgbotapi.Error
 	if errors.As(err, &tgErr) {
@@ -223,13 +234,94 @@ func (c *client) send(ctx context.Context, method string, params tgbotapi.Params
 		if code == 0 && seen.status.Load() >= 500 {
 			code = int(seen.status.Load()) // uploads come back without error_code
 		}
-		return nil, &apiError{Method: method, Code: code, RetryAfter: tgErr.RetryAfter, Msg: c.scrub(tgErr.Message)}
+		return &apiError{Method: method, Code: code, RetryAfter: tgErr.RetryAfter, Msg: c.scrub(tgErr.Message)}
 	}
 	if st := int(seen.status.Load()); st >= 500 {
 		// A gateway's HTML error page: Telegram did not handle the call.
-		return nil, &apiError{Method: method, Code: st, Msg: "HTTP " + strconv.Itoa(st) + " without a Bot API answer"}
+		return &apiError{Method: method, Code: st, Msg: "HTTP " + strconv.Itoa(st) + " without a Bot API answer"}
 	}
-	return nil, &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: seen.wrote.Load()}
+	return &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: seen.wrote.Load()}
+}
+
+// answer is the Bot API's envelope. Result points at where the caller
+// wants the result decoded, or at skipResult.
+type answer struct {
+	Ok          bool   `json:"ok"`
+	ErrorCode   int    `json:"error_code"`
+	Description string `json:"description"`
+	Parameters  *struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+	Result any `json:"result"`
+}
+
+// skipped is a result nobody reads: decoding it only finds where it ends.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
+
+var skipResult = &skipped{}
+
+// post sends params as a form (as the library does) and reads the answer
+// in one pass.
+func (c *client) post(ctx context.Context, method string, params tgbotapi.Params, into any) error {
+	var body strings.Builder
+	for k, v := range params {
+		if body.Len() > 0 {
+			body.WriteByte('&')
+		}
+		body.WriteString(url.QueryEscape(k))
+		body.WriteByte('=')
+		body.WriteString(url.QueryEscape(v))
+	}
+	var wrote atomic.Bool // set by the transport's writer
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(method), strings.NewReader(body.String()))
+	if err != nil {
+		return &apiError{Method: method, Msg: c.scrub(err.Error())}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: wrote.Load()}
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: true}
+	}
+	a := answer{Result: into}
+	if into == nil {
+		a.Result = skipResult
+	}
+	if err := json.Unmarshal(data, &a); err != nil {
+		if resp.StatusCode >= 500 {
+			// A gateway's HTML error page: Telegram did not handle the call.
+			return &apiError{Method: method, Code: resp.StatusCode, Msg: "HTTP " + strconv.Itoa(resp.StatusCode) + " without a Bot API answer"}
+		}
+		return &apiError{Method: method, Msg: "unreadable answer: " + err.Error(), Ambiguous: true}
+	}
+	if !a.Ok {
+		e := &apiError{Method: method, Code: a.ErrorCode, Msg: c.scrub(a.Description)}
+		if e.Code == 0 {
+			e.Code = resp.StatusCode
+		}
+		if a.Parameters != nil {
+			e.RetryAfter = a.Parameters.RetryAfter
+		}
+		return e
+	}
+	return nil
+}
+
+// url is the method's URL, built once.
+func (c *client) url(method string) string {
+	if u, ok := c.urls.Load(method); ok {
+		return u.(string)
+	}
+	u := fmt.Sprintf(c.endpoint, c.token, method)
+	c.urls.Store(method, u)
+	return u
 }
 
 // scrub removes the bot token from text that may be logged: the library's

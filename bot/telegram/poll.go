@@ -26,7 +26,7 @@ import (
 func (b *Bot) poll(ctx context.Context) error {
 	p := tgbotapi.Params{}
 	p.AddBool("drop_pending_updates", false)
-	if _, err := b.c.call(ctx, "deleteWebhook", p, 0); err != nil {
+	if err := b.c.call(ctx, "deleteWebhook", p, 0, nil); err != nil {
 		return fmt.Errorf("telegram: leave webhook mode: %w", err)
 	}
 	work, stopWork := b.drainContext(ctx)

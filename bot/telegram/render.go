@@ -191,3 +191,48 @@ func parseCallback(data string) (ref string, index int, ok bool) {
 	}
 	return ref, i, true
 }
+
+// keyboardJSON writes the reply_markup of a keyboard of callback buttons
+// (all this bot makes) without reflection.
+func keyboardJSON(kb *tgbotapi.InlineKeyboardMarkup) string {
+	b := make([]byte, 0, 64*len(kb.InlineKeyboard)+32)
+	b = append(b, `{"inline_keyboard":[`...)
+	for i, row := range kb.InlineKeyboard {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		for j, btn := range row {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"text":`...)
+			b = appendJSONString(b, btn.Text)
+			if btn.CallbackData != nil {
+				b = append(b, `,"callback_data":`...)
+				b = appendJSONString(b, *btn.CallbackData)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return string(append(b, "]}"...))
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, the rest (UTF-8) as it is.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}

@@ -1,6 +1,8 @@
 package telegram
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -96,5 +98,19 @@ func TestCallbackData(t *testing.T) {
 		if _, _, ok := parseCallback(bad); ok {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// The keyboard written by hand reads as the library's own encoding does.
+func TestKeyboardJSON(t *testing.T) {
+	kb := keyboard("borrower.five_steps.120", []string{"从第一步开始", `a "quoted" \ label`, "tab\there"})
+	var mine, lib any
+	want, _ := json.Marshal(kb)
+	if err := json.Unmarshal([]byte(keyboardJSON(kb)), &mine); err != nil {
+		t.Fatalf("%s: %v", keyboardJSON(kb), err)
+	}
+	_ = json.Unmarshal(want, &lib)
+	if !reflect.DeepEqual(mine, lib) {
+		t.Errorf("got  %s\nwant %s", keyboardJSON(kb), want)
 	}
 }

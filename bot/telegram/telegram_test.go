@@ -144,12 +144,14 @@ func TestPollingConversationWithButtons(t *testing.T) {
 	if answers[0].Params.Get("text") != "" {
 		t.Errorf("a fresh press was answered %q", answers[0].Params.Get("text"))
 	}
-	edits := h.fake.WaitCalls(t, "editMessageReplyMarkup", 1)
-	if edits[0].Params.Get("message_id") != fmt.Sprint(sent[0].MessageID) {
-		t.Errorf("removed the keyboard of message %s, want %d", edits[0].Params.Get("message_id"), sent[0].MessageID)
+	// A press costs the reply and the answer: the pressed buttons stay.
+	time.Sleep(100 * time.Millisecond)
+	if edits := h.fake.Calls("editMessageReplyMarkup"); len(edits) != 0 {
+		t.Errorf("a press took buttons away: %d edits", len(edits))
 	}
 
-	// The old keyboard pressed again: answered 已过期, the current question again.
+	// The old keyboard pressed again: answered 已过期, the current question
+	// again, and the buttons of its earlier asking go.
 	h.fake.PushCallback(42, sent[0].MessageID, buttons[1].CallbackData)
 	sent = h.fake.WaitSent(t, 42, 3)
 	contains(t, sent[2], "这个按钮已过期", "你可以分五步来做")
@@ -160,23 +162,27 @@ func TestPollingConversationWithButtons(t *testing.T) {
 	if answers[1].Params.Get("text") != "已过期" {
 		t.Errorf("stale press answered %q", answers[1].Params.Get("text"))
 	}
+	edits := h.fake.WaitCalls(t, "editMessageReplyMarkup", 1)
+	if edits[0].Params.Get("message_id") != fmt.Sprint(sent[1].MessageID) {
+		t.Errorf("removed the keyboard of message %s, want %d (the question asked again)", edits[0].Params.Get("message_id"), sent[1].MessageID)
+	}
 
-	// Typing instead of pressing removes the open keyboard too.
+	// Typing instead of pressing removes the open keyboard, in one edit.
 	h.fake.PushText(42, "从第一步开始")
 	sent = h.fake.WaitSent(t, 42, 4)
 	contains(t, sent[3], "第一步：保存证据")
-	edits = h.fake.WaitCalls(t, "editMessageReplyMarkup", 4)
-	removed := map[string]bool{}
-	for _, e := range edits {
-		removed[e.Params.Get("message_id")] = true
+	edits = h.fake.WaitCalls(t, "editMessageReplyMarkup", 2)
+	if edits[1].Params.Get("message_id") != fmt.Sprint(sent[2].MessageID) {
+		t.Errorf("removed the keyboard of message %s, want %d (the question answered by typing)", edits[1].Params.Get("message_id"), sent[2].MessageID)
 	}
-	for _, m := range sent[:3] { // every answered question, pressed or typed
-		if !removed[fmt.Sprint(m.MessageID)] {
-			t.Errorf("the buttons of message %d were not removed (removed: %v)", m.MessageID, removed)
+	time.Sleep(100 * time.Millisecond)
+	for _, e := range h.fake.Calls("editMessageReplyMarkup") {
+		if e.Status != 200 {
+			t.Errorf("edit of message %s refused: %d", e.Params.Get("message_id"), e.Status)
 		}
-	}
-	if removed[fmt.Sprint(sent[3].MessageID)] {
-		t.Error("the open question's buttons were removed")
+		if e.Params.Get("message_id") == fmt.Sprint(sent[3].MessageID) {
+			t.Error("the open question's buttons were removed")
+		}
 	}
 	cmds := h.fake.Calls("setMyCommands")
 	if len(cmds) != 1 || !strings.Contains(cmds[0].Params.Get("commands"), "撤回上一个回答") {
@@ -640,5 +646,52 @@ func TestLostAnswerIsNotResent(t *testing.T) {
 	}
 	if n := len(h.fake.Calls("sendMessage")); n > 2 {
 		t.Errorf("%d sendMessage calls: retried blindly", n)
+	}
+}
+
+type slowHandler struct {
+	telegram.Handler
+	d time.Duration
+}
+
+func (s slowHandler) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+	time.Sleep(s.d)
+	return s.Handler.Handle(ctx, user, ev)
+}
+
+// A slow turn shows "typing…" (after TypingAfter, then every 4 s); a quick
+// one sends nothing but its reply.
+func TestTypingOnlyForSlowTurns(t *testing.T) {
+	h := newHarness(t, shipped(t), nil)
+	h.stop()
+	bot, err := telegram.New(h.config(func(c *telegram.Config) { c.TypingAfter = 100 * time.Millisecond }),
+		slowHandler{Handler: h.runner, d: 400 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- bot.Run(ctx) }()
+	h.fake.PushText(42, "/help")
+	h.fake.WaitSent(t, 42, 1)
+	actions := h.fake.Calls("sendChatAction")
+	if len(actions) != 1 || actions[0].Params.Get("action") != "typing" || actions[0].Params.Get("chat_id") != "42" {
+		t.Errorf("sendChatAction calls for a 400 ms turn: %+v", actions)
+	}
+	cancel()
+	<-done
+	before := len(h.fake.Calls("sendChatAction"))
+	fast, err := telegram.New(h.config(func(c *telegram.Config) { c.TypingAfter = time.Second }), h.runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fastCtx, stopFast := context.WithCancel(context.Background())
+	defer func() { stopFast(); <-done }()
+	go func() { done <- fast.Run(fastCtx) }()
+	h.fake.PushText(43, "/help")
+	h.fake.WaitSent(t, 43, 1)
+	time.Sleep(1200 * time.Millisecond)
+	if n := len(h.fake.Calls("sendChatAction")); n != before {
+		t.Errorf("a quick turn showed typing (%d actions)", n-before)
 	}
 }

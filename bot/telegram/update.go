@@ -53,45 +53,83 @@ func (in incoming) kind() string {
 	return "other"
 }
 
-// decodeUpdate reads one raw update. Newer fields the library does not know
-// are simply ignored here; evidence intake decodes them from the raw JSON.
-func decodeUpdate(raw json.RawMessage) (incoming, error) {
-	var u tgbotapi.Update
+// update is what the bot reads of a raw update, in one pass and nothing
+// more: the library's types for the parts (Bot API 5.5), and what Bot API 7
+// added to a message (forward_origin). Whatever else an update carries (the
+// text and buttons of the message a pressed button is on, say) is skipped.
+type update struct {
+	UpdateID      int            `json:"update_id"`
+	Message       *message       `json:"message"`
+	CallbackQuery *callbackQuery `json:"callback_query"`
+}
+
+type callbackQuery struct {
+	ID      string `json:"id"`
+	Data    string `json:"data"`
+	Message *struct {
+		MessageID int            `json:"message_id"`
+		Chat      *tgbotapi.Chat `json:"chat"`
+	} `json:"message"`
+}
+
+type message struct {
+	MessageID         int                      `json:"message_id"`
+	Date              int                      `json:"date"`
+	Chat              *tgbotapi.Chat           `json:"chat"`
+	Text              string                   `json:"text"`
+	Entities          []tgbotapi.MessageEntity `json:"entities"`
+	Caption           string                   `json:"caption"`
+	MediaGroupID      string                   `json:"media_group_id"`
+	Photo             []tgbotapi.PhotoSize     `json:"photo"`
+	Document          *tgbotapi.Document       `json:"document"`
+	Voice             *tgbotapi.Voice          `json:"voice"`
+	Audio             *tgbotapi.Audio          `json:"audio"`
+	Video             *tgbotapi.Video          `json:"video"`
+	VideoNote         *tgbotapi.VideoNote      `json:"video_note"`
+	ForwardFrom       *tgbotapi.User           `json:"forward_from"`
+	ForwardFromChat   *tgbotapi.Chat           `json:"forward_from_chat"`
+	ForwardSenderName string                   `json:"forward_sender_name"`
+	ForwardDate       int                      `json:"forward_date"`
+	ForwardOrigin     *forwardOrigin           `json:"forward_origin"` // replaced forward_from/forward_date
+}
+
+// isCommand is tgbotapi's Message.IsCommand: a bot_command entity first.
+func (m *message) isCommand() bool {
+	return len(m.Entities) > 0 && m.Entities[0].Offset == 0 && m.Entities[0].IsCommand()
+}
+
+type forwardOrigin struct {
+	Type       string `json:"type"`
+	Date       int64  `json:"date"`
+	SenderUser *struct {
+		FirstName string `json:"first_name"`
+		LastName  string `json:"last_name"`
+	} `json:"sender_user"`
+	SenderUserName string `json:"sender_user_name"`
+	Chat           *struct {
+		Title string `json:"title"`
+	} `json:"chat"`
+	SenderChat *struct {
+		Title string `json:"title"`
+	} `json:"sender_chat"`
+}
+
+// decodeUpdate reads one raw update, decoding it once.
+func decodeUpdate(raw []byte) (incoming, error) {
+	var u update
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return incoming{}, fmt.Errorf("telegram: decode update: %w", err)
 	}
-	in := translate(u)
+	in := translate(&u)
 	if u.Message != nil {
-		addForward(&in, u.Message, raw)
+		addForward(&in, u.Message)
 	}
 	return in, nil
 }
 
-// newerMessage holds what Bot API 7 added that the library (Bot API 5.5)
-// does not know: forward_origin replaced forward_from/forward_date.
-type newerMessage struct {
-	Message struct {
-		ForwardOrigin *struct {
-			Type       string `json:"type"`
-			Date       int64  `json:"date"`
-			SenderUser *struct {
-				FirstName string `json:"first_name"`
-				LastName  string `json:"last_name"`
-			} `json:"sender_user"`
-			SenderUserName string `json:"sender_user_name"`
-			Chat           *struct {
-				Title string `json:"title"`
-			} `json:"chat"`
-			SenderChat *struct {
-				Title string `json:"title"`
-			} `json:"sender_chat"`
-		} `json:"forward_origin"`
-	} `json:"message"`
-}
-
 // addForward marks a forwarded message: its text becomes evidence (not an
 // answer), and any evidence keeps the original date and sender.
-func addForward(in *incoming, m *tgbotapi.Message, raw json.RawMessage) {
+func addForward(in *incoming, m *message) {
 	date, from := int64(m.ForwardDate), m.ForwardSenderName
 	if m.ForwardFrom != nil {
 		from = strings.TrimSpace(m.ForwardFrom.FirstName + " " + m.ForwardFrom.LastName)
@@ -99,9 +137,7 @@ func addForward(in *incoming, m *tgbotapi.Message, raw json.RawMessage) {
 	if m.ForwardFromChat != nil {
 		from = m.ForwardFromChat.Title
 	}
-	var newer newerMessage
-	if json.Unmarshal(raw, &newer) == nil && newer.Message.ForwardOrigin != nil {
-		o := newer.Message.ForwardOrigin
+	if o := m.ForwardOrigin; o != nil {
 		date = o.Date
 		switch {
 		case o.SenderUser != nil:
@@ -125,14 +161,14 @@ func addForward(in *incoming, m *tgbotapi.Message, raw json.RawMessage) {
 	}
 }
 
-func translate(u tgbotapi.Update) incoming {
+func translate(u *update) incoming {
 	in := incoming{UpdateID: int64(u.UpdateID)}
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		m := u.Message
 		in.ChatID = m.Chat.ID
 		in.Private = m.Chat.Type == "private"
-		in.Command = m.IsCommand()
+		in.Command = m.isCommand()
 		in.Document = m.Document != nil
 		in.Event = messageEvent(m)
 	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
@@ -151,7 +187,7 @@ func translate(u tgbotapi.Update) incoming {
 	return in
 }
 
-func messageEvent(m *tgbotapi.Message) flow.Event {
+func messageEvent(m *message) flow.Event {
 	ev := messageContent(m)
 	if ev.Attachment != nil {
 		ev.Attachment.MessageDate = int64(m.Date)
@@ -160,7 +196,7 @@ func messageEvent(m *tgbotapi.Message) flow.Event {
 	return ev
 }
 
-func messageContent(m *tgbotapi.Message) flow.Event {
+func messageContent(m *message) flow.Event {
 	switch {
 	case len(m.Photo) > 0:
 		p := m.Photo[len(m.Photo)-1] // the largest size comes last
@@ -189,7 +225,7 @@ func messageContent(m *tgbotapi.Message) flow.Event {
 }
 
 // attachment is a recording or video: kept as evidence like a photo.
-func attachment(m *tgbotapi.Message, a *flow.Attachment) flow.Event {
+func attachment(m *message, a *flow.Attachment) flow.Event {
 	a.Caption = m.Caption
 	return flow.Event{Kind: flow.EventAttachment, Attachment: a}
 }

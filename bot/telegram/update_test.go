@@ -102,3 +102,18 @@ func TestUpdateIDOf(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeUpdate reads a typed message and a button press as
+// Telegram sends them.
+func BenchmarkDecodeUpdate(b *testing.B) {
+	text := []byte(`{"update_id":912345678,"message":{"message_id":4711,"from":{"id":10000042,"is_bot":false,"first_name":"User10000042","language_code":"zh-hans"},"chat":{"id":10000042,"first_name":"User10000042","type":"private"},"date":1796175161,"text":"他们说要把我的照片发给所有同事，我该怎么办"}}`)
+	press := []byte(`{"update_id":912345679,"callback_query":{"id":"4000123","from":{"id":10000042,"is_bot":false,"first_name":"User10000042"},"message":{"message_id":4712,"from":{"id":777,"is_bot":true,"first_name":"安宁","username":"AnNingTestBot"},"chat":{"id":10000042,"first_name":"User10000042","type":"private"},"date":1796175162,"text":"先别慌。你可以分五步来做：保存证据、要求停止骚扰、向平台投诉、向有关部门反映、必要时起诉。","reply_markup":{"inline_keyboard":[[{"text":"从第一步开始","callback_data":"c:borrower.five_steps.123450:0"}],[{"text":"我想先了解法律规定","callback_data":"c:borrower.five_steps.123450:1"}]]}},"chat_instance":"ci10000042","data":"c:borrower.five_steps.123450:0"}}`)
+	for b.Loop() {
+		if _, err := decodeUpdate(text); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := decodeUpdate(press); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
