@@ -419,8 +419,9 @@ type turnKey struct{}
 // holdAfter is the shortest wait for which a poller holds the replies back
 // and confirms their update at once: Telegram gives at most 100 updates
 // from the oldest one not confirmed, so a longer wait would hold back the
-// fetching of everybody's updates.
-const holdAfter = 100 * time.Millisecond
+// fetching of everybody's updates (and the poller fetches again only once
+// an update is done with, or after waitStraggler).
+const holdAfter = 20 * time.Millisecond
 
 // holdGrace is how long after its wait a held reply may still be on its
 // way from this process before another takes it up.
@@ -727,7 +728,13 @@ func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string)
 	p["callback_query_id"] = id
 	p.AddNonEmpty("text", text)
 	if err := b.c.try(ctx, "answerCallbackQuery", p, chatID); err != nil {
-		b.log.Warn("callback not answered", "err", err) // the button shows a wait until Telegram gives up on it
+		// The button shows a wait until Telegram gives up on it. Under
+		// flood control that is expected; anything else is worth a look.
+		level := slog.LevelWarn
+		if errors.Is(err, errWouldWait) || errorCode(err) == http.StatusTooManyRequests {
+			level = slog.LevelDebug
+		}
+		b.log.Log(ctx, level, "callback not answered", "err", err)
 	}
 }
 

@@ -96,7 +96,7 @@ func (b *Bot) poll(ctx context.Context) error {
 		case w.busy():
 			// Only updates in hand came back (one waits behind its chat's
 			// flood wait, say): fetch again once one is done, or soon.
-			w.waitChange(ctx, 100*time.Millisecond)
+			w.waitChange(ctx, waitStraggler)
 		}
 	}
 	// Shutdown: let the updates in hand finish (DrainTimeout at most), then
@@ -113,6 +113,10 @@ func (b *Bot) poll(ctx context.Context) error {
 	b.log.Info("telegram polling stopped", "next_update", offset)
 	return nil
 }
+
+// waitStraggler is how long the poller waits for an update in hand before
+// fetching again when Telegram gave it nothing new.
+const waitStraggler = 20 * time.Millisecond
 
 // takeUpHeld sends the replies held back (see holder) whose process
 // stopped, or could not deliver them, before they went out: at start and
