@@ -596,15 +596,16 @@ func (r *Runner) Release(ctx context.Context, user string) {
 // heldLease is how long a person taken up by Due is not given to anyone else.
 const heldLease = time.Minute
 
-// Due returns up to n people whose held replies are past due: the process
-// that held them stopped, or could not deliver them.
-func (r *Runner) Due(ctx context.Context, n int) ([]string, error) {
+// Due returns up to n people whose held replies are due by `by` (the
+// process that held them stopped, or could not deliver them), and gives
+// them to nobody else for a while.
+func (r *Runner) Due(ctx context.Context, by time.Time, n int) ([]string, error) {
 	if r.outbox == nil {
 		return nil, nil
 	}
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	return r.outbox.Due(callCtx, time.Now(), heldLease, n)
+	return r.outbox.Due(callCtx, by, heldLease, n)
 }
 
 // Undelivered returns the replies of user's last turn when they are kept

@@ -48,7 +48,7 @@ type deliveryRecorder interface {
 type holder interface {
 	Hold(ctx context.Context, user string, due time.Time) error
 	Release(ctx context.Context, user string)
-	Due(ctx context.Context, n int) ([]string, error)
+	Due(ctx context.Context, by time.Time, n int) ([]string, error)
 	Undelivered(ctx context.Context, user string) ([]flow.Reply, int64, error)
 }
 
@@ -103,6 +103,8 @@ type Bot struct {
 	log *slog.Logger
 
 	holder holder // nil: replies cannot be held (the update waits for them)
+	heldMu sync.Mutex
+	held   map[int64]bool // chats with held replies not delivered yet: sent before their next update
 
 	keyboardsMu sync.Mutex
 	keyboards   map[int64]int // chat -> message carrying the open question's buttons
@@ -158,7 +160,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		pace:        newPacer(cfg.ChatRate, cfg.ChatBurst, cfg.GlobalRate, max(cfg.GlobalBurst, int(min(cfg.GlobalRate, 1000))), nil),
 		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second,
 	}
-	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, ready: make(chan struct{})}
+	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, held: map[int64]bool{}, ready: make(chan struct{})}
 	b.holder, _ = h.(holder)
 	return b, nil
 }
@@ -396,11 +398,34 @@ func (b *Bot) run(ctx context.Context, j *job) bool {
 	// Only a poller may confirm an update before its replies went out:
 	// its process alone gets the chat's next updates, behind this one.
 	t.early = b.cfg.WebhookURL == "" && b.holder != nil
-	ctx = context.WithValue(ctx, turnKey{}, t)
 	if j.resend {
-		return b.resend(ctx, t)
+		return b.resend(context.WithValue(ctx, turnKey{}, t), t)
 	}
-	return b.handle(ctx, j.in, t)
+	if b.isHeld(j.in.ChatID) {
+		// Held replies first: the turn's save would replace their kept
+		// copy. If they cannot go out yet, neither can this update.
+		held := &turn{b: b, j: j, user: t.user}
+		if !b.resend(context.WithValue(ctx, turnKey{}, held), held) {
+			return false
+		}
+	}
+	return b.handle(context.WithValue(ctx, turnKey{}, t), j.in, t)
+}
+
+func (b *Bot) isHeld(chatID int64) bool {
+	b.heldMu.Lock()
+	defer b.heldMu.Unlock()
+	return b.held[chatID]
+}
+
+func (b *Bot) setHeld(chatID int64, held bool) {
+	b.heldMu.Lock()
+	defer b.heldMu.Unlock()
+	if held {
+		b.held[chatID] = true
+	} else {
+		delete(b.held, chatID)
+	}
 }
 
 // turn is the job being handled, as seen by a call that must wait.
@@ -507,6 +532,9 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 	before := b.openKeyboard(in.ChatID)
 	sent := b.send(ctx, in.ChatID, replies)
 	b.delivered(ctx, t, sent && len(replies) > 0, in.Event.Seq)
+	if t.held {
+		b.setHeld(in.ChatID, true) // confirmed, not delivered: taken up before the chat's next update
+	}
 	if in.CallbackID != "" {
 		toast := ""
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
@@ -547,11 +575,13 @@ func (b *Bot) resend(ctx context.Context, t *turn) bool {
 	t.replying, t.held = true, true
 	if len(replies) == 0 {
 		b.holder.Release(ctx, t.user) // they went out after all
+		b.setHeld(t.j.in.ChatID, false)
 		return true
 	}
 	b.log.Info("held replies taken up", "user", t.j.in.ChatID, "update", seq, "replies", len(replies))
 	sent := b.send(ctx, t.j.in.ChatID, replies)
 	b.delivered(ctx, t, sent, seq)
+	b.setHeld(t.j.in.ChatID, !sent)
 	return sent
 }
 

@@ -34,6 +34,16 @@ func (b *Bot) poll(ctx context.Context) error {
 	w := newWindow()
 	d := newDispatcher(work, b.cfg.Workers, b.run)
 	if b.holder != nil {
+		// Replies a stopped process held go first, before any update of
+		// their chat (whose turn would replace their kept copy): all of
+		// them, due or not. (A process stopping now, and still sending
+		// what it held, may then send those twice; none is lost.)
+		for {
+			n := b.takeUp(ctx, d, time.Now().Add(24*time.Hour))
+			if n < 100 || ctx.Err() != nil {
+				break
+			}
+		}
 		go b.takeUpHeld(ctx, d)
 	}
 	readyOnce := sync.Once{}
@@ -119,10 +129,10 @@ func (b *Bot) poll(ctx context.Context) error {
 const waitStraggler = 20 * time.Millisecond
 
 // takeUpHeld sends the replies held back (see holder) whose process
-// stopped, or could not deliver them, before they went out: at start and
-// then every 30 s, each in its chat's order.
+// stopped, or could not deliver them, before they went out: every 30 s,
+// each in its chat's order.
 func (b *Bot) takeUpHeld(ctx context.Context, d *dispatcher) {
-	t := time.NewTimer(0)
+	t := time.NewTimer(30 * time.Second)
 	defer t.Stop()
 	for {
 		select {
@@ -130,24 +140,31 @@ func (b *Bot) takeUpHeld(ctx context.Context, d *dispatcher) {
 			return
 		case <-t.C:
 		}
-		users, err := b.holder.Due(ctx, 100)
-		if err != nil {
-			b.log.Warn("held replies not listed", "err", err)
-		}
-		for _, user := range users {
-			chatID, err := strconv.ParseInt(user, 10, 64)
-			if err != nil || chatID == 0 {
-				b.holder.Release(ctx, user)
-				continue
-			}
-			d.submit(&job{in: incoming{ChatID: chatID, Private: true}, resend: true, settled: make(chan struct{})})
-		}
 		next := 30 * time.Second
-		if len(users) == 100 {
+		if b.takeUp(ctx, d, time.Now()) == 100 {
 			next = time.Second // more are due
 		}
 		t.Reset(next)
 	}
+}
+
+// takeUp queues a resend job for up to 100 chats whose held replies are due
+// by `by`, and reports how many.
+func (b *Bot) takeUp(ctx context.Context, d *dispatcher, by time.Time) int {
+	users, err := b.holder.Due(ctx, by, 100)
+	if err != nil {
+		b.log.Warn("held replies not listed", "err", err)
+	}
+	for _, user := range users {
+		chatID, err := strconv.ParseInt(user, 10, 64)
+		if err != nil || chatID == 0 {
+			b.holder.Release(ctx, user)
+			continue
+		}
+		b.setHeld(chatID, true)
+		d.submit(&job{in: incoming{ChatID: chatID, Private: true}, resend: true, settled: make(chan struct{})})
+	}
+	return len(users)
 }
 
 // window tracks the updates between the confirmed offset and the newest one

@@ -311,7 +311,7 @@ func TestPollingChatStuckInFloodWaitDoesNotBlockOthers(t *testing.T) {
 
 // Replies held for a flood wait whose process stopped before they went out
 // (their update was confirmed: Telegram will not send it again) are sent by
-// the next process, once, in the chat's order.
+// the next process, once, before anything newer of their chat.
 func TestHeldRepliesAreTakenUpAfterARestart(t *testing.T) {
 	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.DrainTimeout = 200 * time.Millisecond })
 	h.fake.FailNext("sendMessage", 1, 429, 30)
@@ -323,20 +323,34 @@ func TestHeldRepliesAreTakenUpAfterARestart(t *testing.T) {
 	if n := len(h.fake.Sent(41)); n != 0 {
 		t.Fatalf("%d messages went out despite the flood wait", n)
 	}
-	// Time passes: the note is due (the wait and the grace are over).
-	if err := h.store.(session.Outbox).Hold(context.Background(), "41", time.Now()); err != nil {
-		t.Fatal(err)
-	}
 	h.fake.ClearFaults()
+	h.fake.PushText(41, "/law") // already waiting when the next process starts
 	h.start(func(c *telegram.Config) { c.DrainTimeout = 200 * time.Millisecond })
-	contains(t, h.fake.WaitSent(t, 41, 1)[0], "/menu 回到主菜单")
-	h.fake.PushText(41, "/law")
 	sent := h.fake.WaitSent(t, 41, 2)
+	contains(t, sent[0], "/menu 回到主菜单")
 	contains(t, sent[1], "想看哪方面的法律规定")
 	time.Sleep(200 * time.Millisecond)
 	if n := len(h.fake.Sent(41)); n != 2 {
 		t.Errorf("%d messages to chat 41, want the held reply once and then the next one", n)
 	}
+	if due, _ := h.store.(session.Outbox).Due(context.Background(), time.Now().Add(time.Hour), time.Minute, 10); len(due) != 0 {
+		t.Errorf("still held: %v", due)
+	}
+}
+
+// Held replies that could not go out before the chat's next update (Telegram
+// was unreachable) go out before that update's reply, in the same process.
+func TestHeldRepliesGoBeforeTheChatsNextTurn(t *testing.T) {
+	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.RetryBackoff = time.Millisecond })
+	h.fake.FailNext("sendMessage", 1, 429, 1)
+	h.fake.FailNext("sendMessage", 5, 502, 0) // then every retry fails (6 attempts): the held reply stays undelivered
+	stuck := h.fake.PushText(41, "/help")
+	h.fake.WaitConfirmed(t, stuck)
+	h.fake.WaitCalls(t, "sendMessage", 6)
+	h.fake.PushText(41, "/law")
+	sent := h.fake.WaitSent(t, 41, 2)
+	contains(t, sent[0], "/menu 回到主菜单")
+	contains(t, sent[1], "想看哪方面的法律规定")
 }
 
 func TestPermanentErrorsAreNotRetried(t *testing.T) {
