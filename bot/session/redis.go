@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -171,14 +173,16 @@ func (r *Redis) UserKey(user, suffix string) string {
 	return r.prefix + ":{u:" + tagSafe.Replace(user) + "}:" + suffix
 }
 
-// putScript writes only if the stored revision is still the one read, then
-// sets the sliding expiry, in one atomic step. Given a second key, it also
-// sets (or, given "", removes) the kept replies there, expiring after ARGV[5].
+// putScript writes only if the stored revision is still the one read (and,
+// given ARGV[6], the stored value's SHA-1 is still that), then sets the
+// sliding expiry, in one atomic step. Given a second key, it also sets (or,
+// given "", removes) the kept replies there, expiring after ARGV[5].
 var putScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 local cur = 0
 if v then cur = tonumber(string.match(v, '^(%d+)|')) or 0 end
 if cur ~= tonumber(ARGV[1]) then return -1 end
+if ARGV[6] and ARGV[6] ~= '' and (not v or redis.sha1hex(v) ~= ARGV[6]) then return -1 end
 local nr = cur + 1
 if tonumber(ARGV[3]) > 0 then
   redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2], 'PX', ARGV[3])
@@ -247,6 +251,29 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, ke
 		value = strconv.FormatInt(kept.Seq, 10) + "|" + string(kept.Replies)
 	}
 	n, err := r.write(ctx, putScript, keys, rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds())
+	if err != nil {
+		return 0, fmt.Errorf("session: redis put: %w", err)
+	}
+	if n < 0 {
+		return 0, ErrConflict
+	}
+	return n, nil
+}
+
+// PutOver implements Overwriter with one EVALSHA: the put script, told the
+// SHA-1 of the value it must find.
+func (r *Redis) PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error) {
+	h := sha1.New() // of the stored value, "REV|DATA"
+	h.Write(strconv.AppendInt(nil, prev.Rev, 10))
+	h.Write([]byte{'|'})
+	h.Write(prev.Data)
+	keys := []string{r.UserKey(user, r.suffix)}
+	value := ""
+	if kept.Seq != 0 {
+		keys = append(keys, r.repliesKey(user))
+		value = strconv.FormatInt(kept.Seq, 10) + "|" + string(kept.Replies)
+	}
+	n, err := r.write(ctx, putScript, keys, prev.Rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds(), hex.EncodeToString(h.Sum(nil)))
 	if err != nil {
 		return 0, fmt.Errorf("session: redis put: %w", err)
 	}

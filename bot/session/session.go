@@ -46,6 +46,18 @@ type ReplyKeeper interface {
 	Delivered(ctx context.Context, user string, seq int64) error
 }
 
+// Overwriter is a ReplyKeeper that writes over a session without reading it
+// again: the runner keeps the session it last wrote for each person and,
+// while nobody else wrote since, skips the turn's read. PutOver writes as
+// PutWithReplies does (kept.Seq 0: as Put, leaving the kept replies alone),
+// but only if the stored session is still exactly prev, the same revision
+// and the same bytes; otherwise ErrConflict. Comparing the bytes too keeps a
+// session erased and written again since (its revisions restart at 1) from
+// being taken for the one kept: the state holds the last update's id.
+type Overwriter interface {
+	PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error)
+}
+
 // Kept is what a turn leaves for a redelivery of its update.
 type Kept struct {
 	Seq     int64  // the platform update the turn applied
