@@ -364,6 +364,7 @@ func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 		// The job goes on even if Telegram hangs up: its redelivery is then
 		// recognised by the session and not answered twice.
 		j := newJob(in)
+		j.webhook = true
 		d.submit(j)
 		select {
 		case <-j.settled:
@@ -375,6 +376,18 @@ func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 			// session sends the turn's kept replies again instead of applying it twice.
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
+		}
+		if call := j.folded(); call != nil {
+			// Telegram makes this call itself (its result is not known to
+			// anyone); a Bot API request saved.
+			body, err := json.Marshal(call)
+			if err == nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				w.WriteHeader(http.StatusOK)
+				w.Write(body)
+				return
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -500,7 +513,7 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 	if !in.Private {
 		switch {
 		case in.CallbackID != "":
-			b.answerCallback(ctx, in.ChatID, in.CallbackID, msgPrivateOnly)
+			b.answerCallback(ctx, t, in.ChatID, in.CallbackID, msgPrivateOnly)
 		case in.Command:
 			b.sendText(ctx, in.ChatID, msgPrivateOnly)
 		}
@@ -540,10 +553,10 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
 			toast = toastExpired
 		}
-		b.answerCallback(ctx, in.ChatID, in.CallbackID, toast)
+		b.answerCallback(ctx, t, in.ChatID, in.CallbackID, toast)
 	}
 	if now := b.openKeyboard(in.ChatID); sent && before != 0 && now != before && in.MessageID != before {
-		b.removeKeyboard(ctx, in.ChatID, before)
+		b.removeKeyboard(ctx, t, in.ChatID, before)
 	}
 	return sent
 }
@@ -740,23 +753,33 @@ func (b *Bot) openKeyboard(chatID int64) int {
 // only means its buttons are not removed later.
 const maxKeyboards = 100_000
 
-// removeKeyboard takes the buttons off an answered question.
-func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
+// removeKeyboard takes the buttons off an answered question; like a
+// button's answer, in the webhook's answer when it can.
+func (b *Bot) removeKeyboard(ctx context.Context, t *turn, chatID int64, messageID int) {
 	if messageID == 0 {
 		return
 	}
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonZero("message_id", messageID)
+	if t.j.fold("editMessageReplyMarkup", p) {
+		return
+	}
 	if err := b.c.try(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
 		b.log.Debug("keyboard not removed", "err", err) // e.g. the message is too old to edit
 	}
 }
 
-func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string) {
+// answerCallback stops the pressed button's spinner (with a toast when text
+// is set). Nothing waits on its result, so a webhook turn folds it into the
+// webhook's answer rather than make a request.
+func (b *Bot) answerCallback(ctx context.Context, t *turn, chatID int64, id, text string) {
 	p := tgbotapi.Params{}
 	p["callback_query_id"] = id
 	p.AddNonEmpty("text", text)
+	if t.j.fold("answerCallbackQuery", p) {
+		return
+	}
 	if err := b.c.try(ctx, "answerCallbackQuery", p, chatID); err != nil {
 		// The button shows a wait until Telegram gives up on it. Under
 		// flood control that is expected; anything else is worth a look.
