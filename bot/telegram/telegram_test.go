@@ -520,13 +520,19 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func TestWebhook(t *testing.T) {
+// webhookHarness runs the bot in webhook mode on a free port.
+func webhookHarness(t *testing.T) (h *harness, hookURL, secret string) {
 	addr := freePort(t)
-	secret := "s3cret-token-of-the-webhook"
-	hookURL := "http://" + addr + "/tg/hook"
-	h := newHarness(t, shipped(t), func(c *telegram.Config) {
+	secret = "s3cret-token-of-the-webhook"
+	hookURL = "http://" + addr + "/tg/hook"
+	h = newHarness(t, shipped(t), func(c *telegram.Config) {
 		c.WebhookURL, c.WebhookSecret, c.WebhookAddr = hookURL, secret, addr
 	})
+	return h, hookURL, secret
+}
+
+func TestWebhook(t *testing.T) {
+	h, hookURL, secret := webhookHarness(t)
 	url, gotSecret, maxConn, allowed, set := h.fake.WebhookInfo()
 	if !set || url != hookURL || gotSecret != secret || maxConn == 0 || strings.Join(allowed, ",") != "message,callback_query" {
 		t.Fatalf("setWebhook: %q %q %d %v %v", url, gotSecret, maxConn, allowed, set)
@@ -585,12 +591,7 @@ func TestWebhook(t *testing.T) {
 // takes the buttons it answered away there: an ordinary turn costs one
 // request, the reply.
 func TestWebhookAnswersPressesInItsAnswer(t *testing.T) {
-	addr := freePort(t)
-	secret := "s3cret-token-of-the-webhook"
-	hookURL := "http://" + addr + "/tg/hook"
-	h := newHarness(t, shipped(t), func(c *telegram.Config) {
-		c.WebhookURL, c.WebhookSecret, c.WebhookAddr = hookURL, secret, addr
-	})
+	h, hookURL, secret := webhookHarness(t)
 	deliver := func(id int64) {
 		t.Helper()
 		if status, err := h.fake.Deliver(hookURL, secret, id); err != nil || status != 200 {
