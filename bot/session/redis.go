@@ -164,15 +164,29 @@ func (r *Redis) write(ctx context.Context, s *redis.Script, keys []string, args 
 }
 
 // fail wraps a Redis error for op. An error reply from the server (OOM under
-// maxmemory, NOPERM from an ACL, WRONGPASS, READONLY...) means the command
-// was not carried out: it is marked ErrRefused. Anything else (a timeout, a
-// broken connection) leaves it unknown whether a write landed.
+// maxmemory, NOPERM from an ACL, WRONGPASS...) means the command was not
+// carried out: it is marked ErrRefused. Anything else (a timeout, a broken
+// connection) leaves it unknown whether a write landed, and so do the
+// replies of a restart or failover (see inTransition).
 func fail(op string, err error) error {
 	var reply redis.Error
-	if errors.As(err, &reply) && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr) {
+	if errors.As(err, &reply) && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr) && !inTransition(err) {
 		return fmt.Errorf("session: redis %s: %w: %w", op, ErrRefused, err)
 	}
 	return fmt.Errorf("session: redis %s: %w", op, err)
+}
+
+// inTransition reports the error replies of a server restarting (LOADING)
+// or of a failover or resharding under way. The client retries a command
+// once after a broken connection, and these are what that retry meets when
+// the server went away: the first attempt may have landed before it did.
+func inTransition(err error) bool {
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // braces would break the hash tag; user ids are numbers in practice.
