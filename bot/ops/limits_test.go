@@ -154,3 +154,25 @@ func TestLoggedCheckLogsTransitionsOnly(t *testing.T) {
 		t.Errorf("%d recovery lines, want 1:\n%s", n, out)
 	}
 }
+
+// A probe whose prober went away (its context canceled) leaves nothing in
+// the cache and writes no log line: the next probe asks again.
+func TestCanceledProbeIsNotKept(t *testing.T) {
+	var logs bytes.Buffer
+	var calls atomic.Int64
+	check := ops.Cached(ops.Logged("telegram", func(ctx context.Context) error {
+		calls.Add(1)
+		return ctx.Err()
+	}, slog.New(slog.NewTextHandler(&logs, nil))), time.Minute)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := check(gone); err == nil {
+		t.Fatal("a canceled probe passed")
+	}
+	if err := check(context.Background()); err != nil || calls.Load() != 2 {
+		t.Errorf("after a canceled probe: %v, %d calls; want a fresh call that passes", err, calls.Load())
+	}
+	if logs.Len() != 0 {
+		t.Errorf("a canceled probe was logged:\n%s", logs.String())
+	}
+}

@@ -56,7 +56,8 @@ func Handler(checks map[string]Check, metrics http.Handler) http.Handler {
 const ReadyCache = 5 * time.Second
 
 // Cached returns c answering from its last result for ttl. Concurrent
-// callers share one call.
+// callers share one call. A call cut short because its prober went away
+// (its context canceled) is not kept.
 func Cached(c Check, ttl time.Duration) Check {
 	var mu sync.Mutex
 	var at time.Time
@@ -67,8 +68,11 @@ func Cached(c Check, ttl time.Duration) Check {
 		if !at.IsZero() && time.Since(at) < ttl {
 			return last
 		}
-		last, at = c(ctx), time.Now()
-		return last
+		err := c(ctx)
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			last, at = err, time.Now()
+		}
+		return err
 	}
 }
 
@@ -80,6 +84,9 @@ func Logged(name string, c Check, log *slog.Logger) Check {
 	failing := false
 	return func(ctx context.Context) error {
 		err := c(ctx)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return err // the prober went away: says nothing of the dependency
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
