@@ -39,6 +39,11 @@ const maxAttempts = 10
 // broke), or the kept replies of an applied turn that could not be read.
 var errUnsure = errors.New("chat: unsure whether the turn was applied")
 
+// errNotApplied marks a save the store refused outright (session.ErrRefused)
+// after a read that found the update not applied yet: the turn's fate is
+// known, and the person is told "busy" at once, with no waiting.
+var errNotApplied = errors.New("chat: the store refused the turn")
+
 // ErrUnsettled is returned, with no replies, when the store stayed away
 // while a turn's fate was unknown. "Busy, resend" would be wrong (if the turn
 // was applied, the resend would count twice), so the transport sends nothing
@@ -111,6 +116,9 @@ type Options struct {
 // Meter times turns for the operator's metrics (and counts active people).
 type Meter interface {
 	Turn(user string, d time.Duration)
+	// Stale counts an update dropped because a newer one of the same person
+	// was applied first (it arrived late, out of order).
+	Stale()
 }
 
 // NewRunner returns a runner over the engine and store.
@@ -173,7 +181,7 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 		if errors.Is(err, errUnsure) && ev.Seq != 0 && unsureSince.IsZero() {
 			unsureSince = time.Now()
 		}
-		if err == nil || unsureSince.IsZero() || errors.Is(err, errNewerSchema) {
+		if err == nil || unsureSince.IsZero() || errors.Is(err, errNewerSchema) || errors.Is(err, errNotApplied) {
 			if ev.Seq != 0 {
 				r.settle(user)
 			}
@@ -312,7 +320,14 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 		// again from the copy kept with the session, or, without one, the
 		// current question is shown again. Nothing changes.
 		if ev.Seq != st.LastSeq {
-			return nil, nil // older than the last one: its reply was followed by others
+			// Older than the last one: its reply was followed by others.
+			// Counted and logged (ids only), so an operator sees updates
+			// arriving out of order (replicas racing, a proxy reordering).
+			if r.meter != nil {
+				r.meter.Stale()
+			}
+			r.log.Info("stale update dropped: a newer one was applied first", "user", user, "seq", ev.Seq, "last_seq", st.LastSeq)
+			return nil, nil
 		}
 		replies, ok, err := r.replay(ctx, user, ev.Seq, st)
 		if err != nil {
@@ -351,6 +366,9 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 	cancel()
 	if errors.Is(err, session.ErrConflict) {
 		return nil, err
+	}
+	if errors.Is(err, session.ErrRefused) {
+		return nil, fmt.Errorf("chat: save session: %w: %w", errNotApplied, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: save session: %w: %w", errUnsure, err)

@@ -165,6 +165,32 @@ func (r *Redis) write(ctx context.Context, s *redis.Script, keys []string, args 
 	return 0, err
 }
 
+// fail wraps a Redis error for op. An error reply from the server (OOM under
+// maxmemory, NOPERM from an ACL, WRONGPASS...) means the command was not
+// carried out: it is marked ErrRefused. Anything else (a timeout, a broken
+// connection) leaves it unknown whether a write landed, and so do the
+// replies of a restart or failover (see inTransition).
+func fail(op string, err error) error {
+	var reply redis.Error
+	if errors.As(err, &reply) && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr) && !inTransition(err) {
+		return fmt.Errorf("session: redis %s: %w: %w", op, ErrRefused, err)
+	}
+	return fmt.Errorf("session: redis %s: %w", op, err)
+}
+
+// inTransition reports the error replies of a server restarting (LOADING)
+// or of a failover or resharding under way. The client retries a command
+// once after a broken connection, and these are what that retry meets when
+// the server went away: the first attempt may have landed before it did.
+func inTransition(err error) bool {
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // braces would break the hash tag; user ids are numbers in practice.
 var tagSafe = strings.NewReplacer("{", "%7B", "}", "%7D")
 
@@ -217,7 +243,7 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 		return Entry{}, nil
 	}
 	if err != nil {
-		return Entry{}, fmt.Errorf("session: redis get: %w", err)
+		return Entry{}, fail("get", err)
 	}
 	revText, data, ok := strings.Cut(string(v), "|")
 	rev, perr := strconv.ParseInt(revText, 10, 64)
@@ -234,7 +260,7 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
 	n, err := r.write(ctx, putScript, []string{r.UserKey(user, r.suffix)}, rev, data, r.ttl.Milliseconds())
 	if err != nil {
-		return 0, fmt.Errorf("session: redis put: %w", err)
+		return 0, fail("put", err)
 	}
 	if n < 0 {
 		return 0, ErrConflict
@@ -252,7 +278,7 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, ke
 	}
 	n, err := r.write(ctx, putScript, keys, rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds())
 	if err != nil {
-		return 0, fmt.Errorf("session: redis put: %w", err)
+		return 0, fail("put", err)
 	}
 	if n < 0 {
 		return 0, ErrConflict
@@ -290,7 +316,7 @@ func (r *Redis) Replies(ctx context.Context, user string) (Kept, error) {
 		return Kept{}, nil
 	}
 	if err != nil {
-		return Kept{}, fmt.Errorf("session: redis get replies: %w", err)
+		return Kept{}, fail("get replies", err)
 	}
 	seqText, replies, _ := strings.Cut(v, "|")
 	seq, err := strconv.ParseInt(seqText, 10, 64)
@@ -318,7 +344,7 @@ return 0
 func (r *Redis) Delivered(ctx context.Context, user string, seq int64) error {
 	err := deliveredScript.Run(ctx, r.client, []string{r.repliesKey(user)}, strconv.FormatInt(seq, 10), r.repliesTTL().Milliseconds()).Err()
 	if err != nil {
-		return fmt.Errorf("session: redis delivered: %w", err)
+		return fail("delivered", err)
 	}
 	return nil
 }
@@ -351,7 +377,7 @@ func (r *Redis) DeliveredAll(ctx context.Context, ds []Delivery) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("session: redis delivered: %w", err)
+		return fail("delivered", err)
 	}
 	return nil
 }
@@ -373,7 +399,7 @@ func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("session: redis delete: %w", err)
+		return 0, fail("delete", err)
 	}
 	return int(rec.Val()), nil
 }
@@ -383,7 +409,7 @@ func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
 func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
 	ok, err := r.client.SetNX(ctx, r.prefix+":upd:"+id, 1, DedupeWindow).Result()
 	if err != nil {
-		return false, fmt.Errorf("session: redis dedupe: %w", err)
+		return false, fail("dedupe", err)
 	}
 	return ok, nil
 }
@@ -391,7 +417,7 @@ func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
 // MarkErased implements Tombstones with one SET (PREFIX:erased:SEQ, 48 h).
 func (r *Redis) MarkErased(ctx context.Context, seq int64) error {
 	if err := r.client.Set(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10), 1, DedupeWindow).Err(); err != nil {
-		return fmt.Errorf("session: redis mark erased: %w", err)
+		return fail("mark erased", err)
 	}
 	return nil
 }
@@ -400,15 +426,38 @@ func (r *Redis) MarkErased(ctx context.Context, seq int64) error {
 func (r *Redis) Erased(ctx context.Context, seq int64) (bool, error) {
 	n, err := r.client.Exists(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10)).Result()
 	if err != nil {
-		return false, fmt.Errorf("session: redis erased: %w", err)
+		return false, fail("erased", err)
 	}
 	return n > 0, nil
+}
+
+// Probe checks that Redis takes a small write within the prefix (key
+// PREFIX:ready, kept 10 s), for readiness: a PING passes on a server that is
+// full (maxmemory with noeviction) or whose ACL forbids the bot's writes. A
+// refusal names the likely cause.
+func (r *Redis) Probe(ctx context.Context) error {
+	err := r.client.Set(ctx, r.prefix+":ready", 1, 10*time.Second).Err()
+	if err == nil {
+		return nil
+	}
+	hint := ""
+	switch {
+	case redis.HasErrorPrefix(err, "WRONGPASS"), redis.HasErrorPrefix(err, "NOAUTH"), redis.HasErrorPrefix(err, "AUTH"):
+		hint = " (the user or password is wrong: check REDIS_URL and REDIS_PASSWORD)"
+	case redis.HasErrorPrefix(err, "NOPERM"):
+		hint = " (the ACL user may not write " + r.prefix + ":*)"
+	case redis.HasErrorPrefix(err, "OOM"):
+		hint = " (Redis is full: maxmemory reached with noeviction)"
+	case redis.HasErrorPrefix(err, "READONLY"):
+		hint = " (connected to a read-only replica)"
+	}
+	return fail("probe"+hint, err)
 }
 
 // Ping checks that Redis answers, for readiness probes.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("session: redis ping: %w", err)
+		return fail("ping", err)
 	}
 	return nil
 }
@@ -418,7 +467,7 @@ func (r *Redis) outboxKey() string { return r.prefix + ":outbox" }
 // Hold implements Outbox with one ZADD.
 func (r *Redis) Hold(ctx context.Context, user string, due time.Time) error {
 	if err := r.client.ZAdd(ctx, r.outboxKey(), redis.Z{Score: float64(due.UnixMilli()), Member: user}).Err(); err != nil {
-		return fmt.Errorf("session: redis hold: %w", err)
+		return fail("hold", err)
 	}
 	return nil
 }
@@ -426,7 +475,7 @@ func (r *Redis) Hold(ctx context.Context, user string, due time.Time) error {
 // Release implements Outbox with one ZREM.
 func (r *Redis) Release(ctx context.Context, user string) error {
 	if err := r.client.ZRem(ctx, r.outboxKey(), user).Err(); err != nil {
-		return fmt.Errorf("session: redis release: %w", err)
+		return fail("release", err)
 	}
 	return nil
 }
@@ -443,7 +492,7 @@ return due
 func (r *Redis) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]string, error) {
 	due, err := dueScript.Run(ctx, r.client, []string{r.outboxKey()}, now.UnixMilli(), now.Add(lease).UnixMilli(), n).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("session: redis due: %w", err)
+		return nil, fail("due", err)
 	}
 	return due, nil
 }

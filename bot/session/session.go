@@ -12,6 +12,14 @@ import (
 // ErrConflict means the entry changed since it was read: reload and retry.
 var ErrConflict = errors.New("session: entry changed since it was read")
 
+// ErrRefused means the store answered that it did not carry out a command
+// (Redis replied with an error: out of memory under maxmemory/noeviction, an
+// ACL denial, a wrong password): nothing was written. (LOADING, READONLY and
+// other replies of a restart or failover are not refusals: see fail.)
+// Unlike a timeout or a broken connection, after which a write may have
+// landed, a refused turn can be answered "busy" at once.
+var ErrRefused = errors.New("session: the store refused the command")
+
 // Entry is a stored session: opaque bytes and a revision for compare-and-set.
 // A user with no session has the zero Entry (Rev 0).
 type Entry struct {

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/listen"
 )
 
 // Handler runs one turn; *chat.Runner implements it.
@@ -58,6 +58,9 @@ const (
 	DefaultFileEndpoint = "https://api.telegram.org/file/bot%s/%s"
 )
 
+// DefaultWebhookAddr is loopback: the TLS proxy in front forwards to it.
+const DefaultWebhookAddr = "127.0.0.1:8080"
+
 // Config configures the transport. Zero values take the defaults noted.
 type Config struct {
 	Token         string
@@ -65,7 +68,10 @@ type Config struct {
 	FileEndpoint  string // file URL pattern; default DefaultFileEndpoint
 	WebhookURL    string // set: webhook mode; unset: long polling
 	WebhookSecret string
-	WebhookAddr   string // listen address of the webhook server; default :8080
+	WebhookAddr   string // listen address of the webhook server; default DefaultWebhookAddr
+	// Listen bounds the webhook server's connections (timeouts, a cap);
+	// zero fields take listen's defaults.
+	Listen listen.Limits
 
 	Workers      int           // chats handled at once; default 64
 	PollTimeout  time.Duration // long-poll wait; default 25 s
@@ -110,6 +116,8 @@ type Bot struct {
 	keyboards   map[int64]int // chat -> message carrying the open question's buttons
 
 	ready chan struct{} // closed once the bot took its first updates or set its webhook
+
+	refusedLog *listen.Every // the log line of refused webhook requests: at most one a minute
 }
 
 // New checks the configuration; it makes no network call.
@@ -137,7 +145,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		cfg.FileEndpoint = DefaultFileEndpoint
 	}
 	if cfg.WebhookAddr == "" {
-		cfg.WebhookAddr = ":8080"
+		cfg.WebhookAddr = DefaultWebhookAddr
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 64
@@ -160,7 +168,8 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		pace:        newPacer(cfg.ChatRate, cfg.ChatBurst, cfg.GlobalRate, max(cfg.GlobalBurst, int(min(cfg.GlobalRate, 1000))), nil),
 		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second,
 	}
-	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, held: map[int64]bool{}, ready: make(chan struct{})}
+	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, held: map[int64]bool{}, ready: make(chan struct{}),
+		refusedLog: listen.NewEvery(time.Minute, nil)}
 	b.holder, _ = h.(holder)
 	return b, nil
 }
@@ -288,7 +297,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	if path == "" {
 		path = "/"
 	}
-	ln, err := net.Listen("tcp", b.cfg.WebhookAddr)
+	ln, err := listen.Listen(b.cfg.WebhookAddr, b.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("telegram: webhook listen: %w", err)
 	}
@@ -297,7 +306,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	d := newDispatcher(work, b.cfg.Workers, b.run)
 	mux := http.NewServeMux()
 	mux.Handle(path, b.webhookHandler(d))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := listen.Server(mux, b.cfg.Listen)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -345,13 +354,20 @@ func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 		}
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
-			b.log.Warn("webhook request with a wrong secret refused", "remote", r.RemoteAddr)
+			// Logged at most once a minute, with the count: a flood of
+			// them must not flood the log. The connection is not kept.
+			if ok, n := b.refusedLog.Allow(); ok {
+				b.log.Warn("webhook requests with a wrong secret refused", "count", n, "remote", r.RemoteAddr)
+			}
+			w.Header().Set("Connection", "close")
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
 		if err != nil || len(body) > maxUpdateBytes {
+			// Too slow (ReadTimeout) or too big: the connection is not kept.
 			b.log.Warn("webhook body unreadable or too large; dropped", "bytes", len(body))
+			w.Header().Set("Connection", "close")
 			w.WriteHeader(http.StatusOK)
 			return
 		}
