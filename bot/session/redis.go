@@ -301,7 +301,7 @@ func (r *Redis) PutOver(ctx context.Context, user string, data []byte, kept Kept
 	}
 	n, err := r.write(ctx, putScript, keys, prev.Rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds(), hex.EncodeToString(h.Sum(nil)))
 	if err != nil {
-		return 0, fmt.Errorf("session: redis put: %w", err)
+		return 0, fail("put", err)
 	}
 	if n < 0 {
 		return 0, ErrConflict
