@@ -109,6 +109,10 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 		return notice(fmt.Sprintf(msgFull, s.Limits.MaxCount, s.Limits.MaxTotal>>20)), nil
 	}
 	body, err := s.Fetch.Fetch(ctx, att)
+	if errors.Is(err, flow.ErrAttachmentTooLarge) {
+		// The platform will never hand it over: "send it again" cannot work.
+		return notice(msgTooLarge), nil
+	}
 	if err != nil {
 		return notice(msgFetchFailed), fmt.Errorf("evidence: fetch: %w", err)
 	}
