@@ -220,8 +220,12 @@ func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger session.Sto
 	if err != nil {
 		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
 	}
+	notices, err := content.LoadNotices(contentFS(cfg))
+	if err != nil {
+		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+	}
 	ev := evidence.NewService(blobs, ledger, ocr, rules)
-	ev.Log = log
+	ev.Log, ev.Notices = log, notices
 	return ev, nil
 }
 

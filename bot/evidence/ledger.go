@@ -43,6 +43,8 @@ type Ledger struct {
 	Version int    `json:"v"`
 	Items   []Item `json:"items"`
 	Next    int    `json:"next"` // the number the next item gets
+	// Export is the last export request and how often it was tried.
+	Export *exportTry `json:"export,omitempty"`
 }
 
 func (l *Ledger) find(sha string) *Item {

@@ -16,6 +16,7 @@ import (
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
 )
 
 // Fetcher downloads an attachment's bytes; each transport has its own
@@ -51,9 +52,13 @@ type Service struct {
 	Log    *slog.Logger
 	Meter  Meter // optional
 
-	ledger ledgers
-	wg     sync.WaitGroup
-	albums albums
+	// Notices are the messages of content/notices.yaml.
+	Notices content.Notices
+
+	ledger  ledgers
+	exports chan struct{} // slots of the exports in progress
+	wg      sync.WaitGroup
+	albums  albums
 }
 
 // Meter counts evidence for the operator's metrics.
@@ -65,7 +70,8 @@ type Meter interface {
 // NewService wires a service; ledger keeps the per-person evidence lists.
 func NewService(blobs BlobStore, ledger session.Store, ocr *OCR, rules *facts.Rules) *Service {
 	return &Service{Blobs: blobs, OCR: ocr, Rules: rules, Limits: DefaultLimits, Now: time.Now,
-		Log: slog.New(slog.DiscardHandler), ledger: ledgers{store: ledger}}
+		Log: slog.New(slog.DiscardHandler), Notices: content.DefaultNotices(), ledger: ledgers{store: ledger},
+		exports: make(chan struct{}, MaxExports)}
 }
 
 // Messages to the person.
@@ -382,14 +388,14 @@ func (s *Service) Wait() { s.wg.Wait() }
 // Command is the action of /evidence and of flow steps with action:
 // evidence: list the ledger, remove one item ("删除 3"), or export it all
 // ("导出").
-func (s *Service) Command(ctx context.Context, user string, a flow.Action, _ flow.State) ([]flow.Reply, error) {
+func (s *Service) Command(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
 	op := strings.TrimSpace(a.With["op"])
 	verb, arg, _ := strings.Cut(op, " ")
 	switch strings.ToLower(verb) {
 	case "删除", "delete", "del", "rm":
 		return s.remove(ctx, user, strings.TrimSpace(arg))
 	case "导出", "export", "zip":
-		return s.export(ctx, user)
+		return s.export(ctx, user, st)
 	case "核对", "facts":
 		return s.facts(ctx, user)
 	}
