@@ -292,6 +292,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			return err
 		}
 		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
+		m.resumeOCR(ctx)
 		checks["telegram"] = bot.Ping
 		startOps()
 		return bot.Run(ctx)
@@ -299,8 +300,18 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log,
 		SaveDir: m.documents().For("console")}
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
+	m.resumeOCR(ctx)
 	startOps()
 	return c.Run(ctx, m.Runner)
+}
+
+// resumeOCR takes up the images left waiting for OCR by the last run.
+func (m *Main) resumeOCR(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := m.Evidence.Resume(rctx); err != nil {
+		m.Log.Warn("images waiting for OCR not taken up", "err", err)
+	}
 }
 
 // turnMeter and telegramMeter are the metrics, or no meter at all (not a

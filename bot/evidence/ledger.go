@@ -17,7 +17,8 @@ const (
 	OCRDone        = "done"
 	OCRUnavailable = "unavailable" // tesseract not installed
 	OCRFailed      = "failed"
-	OCRNone        = "none" // not an image tesseract reads (PDF, HEIC)
+	OCRNone        = "none"      // not an image tesseract reads (PDF, HEIC)
+	OCRTooLarge    = "too_large" // more pixels than MaxOCRPixels: not read
 )
 
 // Item is one piece of evidence: its file and everything known about it.
@@ -63,6 +64,16 @@ func (l *Ledger) number(n int) *Item {
 		}
 	}
 	return nil
+}
+
+func (l *Ledger) pending() int {
+	n := 0
+	for _, it := range l.Items {
+		if it.OCR == OCRPending {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *Ledger) totalSize() int64 {
