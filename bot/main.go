@@ -182,6 +182,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		Meter:   m.turnMeter(),
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev, m.documents()},
+		Notices: ev.Notices,
 		Hear:    ev.Rules.Heard,
 		Outbox:  outbox,
 		Batch:   batch,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -256,5 +257,32 @@ func TestRepeatedExportGivesUp(t *testing.T) {
 	// A new request (another update) is tried afresh.
 	if out := exportAs(t, s, "42", 901); out[0].File == nil {
 		t.Fatalf("a new request after giving up: %+v", out)
+	}
+}
+
+// brokenRemoval is a file store whose RemoveUser fails.
+type brokenRemoval struct{ evidence.BlobStore }
+
+func (brokenRemoval) RemoveUser(context.Context, string) (int, error) {
+	return 0, errors.New("storage away")
+}
+
+// An erasure whose file step fails has erased the ledger already: nothing
+// lists files that may be gone (export never fails with "no such file"),
+// and running it again completes it.
+func TestEraseLedgerBeforeFiles(t *testing.T) {
+	s, _, _ := newService(t, nil)
+	addPDFs(t, s, "42", 2, 4096)
+	kept := s.Blobs
+	s.Blobs = brokenRemoval{kept}
+	if _, err := s.Erase(ctx, "42"); err == nil {
+		t.Fatal("erasure with a failing file step reported success")
+	}
+	if out := exportAs(t, s, "42", 0); out[0].File != nil || !strings.Contains(out[0].Text, "还没有保存证据") {
+		t.Errorf("after a half-done erasure the ledger still lists the files: %+v", out)
+	}
+	s.Blobs = kept
+	if n, err := s.Erase(ctx, "42"); err != nil || n != 2 {
+		t.Errorf("the erasure run again: %d, %v; want the 2 files", n, err)
 	}
 }

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -428,8 +429,12 @@ func (s *Service) pendingIndex(ctx context.Context, fn func(map[string]int64)) (
 		if fn == nil {
 			return m, nil
 		}
+		n := len(m)
 		fn(m)
 		data, _ := json.Marshal(m)
+		if len(m) == n && (n == 0 || bytes.Equal(data, e.Data)) {
+			return m, nil // unchanged: no write
+		}
 		_, err = s.ledger.store.Put(ctx, pendingKey, data, e.Rev)
 		if errors.Is(err, session.ErrConflict) {
 			continue
@@ -663,16 +668,22 @@ func halfWidthDigits(s string) string {
 	}, s)
 }
 
-// Erase implements chat.Eraser: every file and the ledger of the person; it
-// counts the files and the ledger.
+// Erase implements chat.Eraser: the ledger first, then every file of the
+// person (so a ledger never lists files that are gone, whichever step
+// fails), and their place in the OCR queue; it counts the files and the
+// ledger. Each step may be run again (the runner resumes an unfinished
+// erasure).
 func (s *Service) Erase(ctx context.Context, user string) (int, error) {
-	n, err := s.Blobs.RemoveUser(ctx, user)
-	if err != nil {
-		return n, err
-	}
 	m, err := s.ledger.store.Delete(ctx, user)
 	if err != nil {
-		return n, fmt.Errorf("evidence: erase ledger: %w", err)
+		return 0, fmt.Errorf("evidence: erase ledger: %w", err)
+	}
+	n, err := s.Blobs.RemoveUser(ctx, user)
+	if err != nil {
+		return m + n, err
+	}
+	if _, err := s.pendingIndex(ctx, func(p map[string]int64) { delete(p, user) }); err != nil {
+		return m + n, fmt.Errorf("evidence: erase OCR queue entry: %w", err)
 	}
 	return n + m, nil
 }

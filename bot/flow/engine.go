@@ -40,6 +40,9 @@ type State struct {
 	Resume  string            `json:"r,omitempty"` // "flow.step" of the question a detour interrupted
 	Offer   []string          `json:"o,omitempty"` // intents offered as buttons for the current Ref
 	Held    string            `json:"k,omitempty"` // text typed at the evidence step, kept if the person says so
+	// Erasing marks a /delete under way (the runner's, not the engine's):
+	// the session holds nothing else until the erasure is complete.
+	Erasing bool `json:"x,omitempty"`
 }
 
 // Frame is one answered question, kept so /back can undo it.
