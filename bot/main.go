@@ -184,6 +184,7 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 		Meter:   m.turnMeter(),
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev, m.documents()},
+		Notices: ev.Notices,
 		Hear:    ev.Rules.Heard,
 		Outbox:  outbox,
 		Batch:   batch,
@@ -222,8 +223,12 @@ func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger session.Sto
 	if err != nil {
 		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
 	}
+	notices, err := content.LoadNotices(contentFS(cfg))
+	if err != nil {
+		return nil, inFolder(orDefault(cfg.ContentDir, "content"), err)
+	}
 	ev := evidence.NewService(blobs, ledger, ocr, rules)
-	ev.Log = log
+	ev.Log, ev.Notices = log, notices
 	return ev, nil
 }
 
@@ -295,6 +300,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			return err
 		}
 		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
+		m.resumeOCR(ctx)
 		ready("telegram", bot.Ping)
 		startOps()
 		return bot.Run(ctx)
@@ -302,8 +308,18 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log,
 		SaveDir: m.documents().For("console")}
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
+	m.resumeOCR(ctx)
 	startOps()
 	return c.Run(ctx, m.Runner)
+}
+
+// resumeOCR takes up the images left waiting for OCR by the last run.
+func (m *Main) resumeOCR(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := m.Evidence.Resume(rctx); err != nil {
+		m.Log.Warn("images waiting for OCR not taken up", "err", err)
+	}
 }
 
 // turnMeter and telegramMeter are the metrics, or no meter at all (not a

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"gopkg.in/yaml.v3"
 
@@ -507,4 +508,16 @@ func stepCites(s *flow.Step, id string) bool {
 		}
 	}
 	return false
+}
+
+func TestNoticesLoad(t *testing.T) {
+	n := content.DefaultNotices()
+	if !strings.Contains(n.Get("erase_unfinished"), "删除") {
+		t.Errorf("erase_unfinished: %q", n.Get("erase_unfinished"))
+	}
+	broken := fstest.MapFS{content.NoticesFile: {Data: []byte("export_busy: 请稍后\nimage_too_large: 太大了\n")}}
+	_, err := content.LoadNotices(broken)
+	if err == nil || !strings.Contains(err.Error(), "erase_unfinished missing") || !strings.Contains(err.Error(), "image_too_large has 0") {
+		t.Errorf("a broken notices file: %v", err)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/internal/wait"
 	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
 )
 
 // Messages the runner itself may send.
@@ -73,6 +74,7 @@ type Runner struct {
 	log     *slog.Logger
 	actions map[string]ActionFunc
 	erasers []Eraser
+	notices content.Notices
 	timeout time.Duration
 	unsure  time.Duration
 	observe Observer
@@ -95,6 +97,9 @@ type Runner struct {
 type Options struct {
 	Actions map[string]ActionFunc // by flow.Action kind
 	Erasers []Eraser
+	// Notices are the messages of content/notices.yaml (default: the
+	// embedded ones).
+	Notices content.Notices
 	Timeout time.Duration // per store call; default 3 s
 	// UnsureFor is how long a turn whose save went unanswered keeps reading
 	// the session again to learn whether it landed; default 5 s.
@@ -132,6 +137,9 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
+	if opt.Notices == nil {
+		opt.Notices = content.DefaultNotices()
+	}
 	if ob, ok := store.(session.Outbox); ok && opt.Outbox == nil {
 		opt.Outbox = ob
 	}
@@ -142,7 +150,7 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 		opt.Outbox, opt.Batch = nil, nil // nothing to take up from, nothing to record
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
-		erasers: opt.Erasers, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter, hear: opt.Hear,
+		erasers: opt.Erasers, notices: opt.Notices, timeout: opt.Timeout, unsure: opt.UnsureFor, observe: opt.Observe, meter: opt.Meter, hear: opt.Hear,
 		outbox: opt.Outbox, batch: opt.Batch, unsettled: map[string]int64{}}
 }
 
@@ -308,6 +316,15 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 			st = flow.State{}
 		}
 	}
+	if st.Erasing {
+		// A /delete did not finish: whatever came, it finishes first.
+		replies, err := r.finishErasure(ctx, user, ev.Seq)
+		if err != nil {
+			r.log.Warn("erasure still unfinished", "user", user, "err", err)
+			return []flow.Reply{{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_unfinished")}}, nil
+		}
+		return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_finished")}), nil
+	}
 	if r.redelivered(st, ev) {
 		if unread {
 			// Decided on the session as this process last wrote it, and
@@ -350,7 +367,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 	}
 	for _, a := range out.Actions {
 		if a.Kind == flow.DoErase {
-			return r.erase(ctx, user, ev.Seq, out.Replies)
+			return r.erase(ctx, user, ev.Seq, entry.Rev, out.Replies)
 		}
 	}
 	data, err := Encode(out.State)
@@ -720,8 +737,39 @@ func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.St
 }
 
 // erase removes the session and everything the erasers keep, then reports
-// the count. A failure leaves the session as it was, so /delete can be retried.
-func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []flow.Reply) ([]flow.Reply, error) {
+// the count. It is all-or-nothing from the person's view and resumable: a
+// marker replaces the session first (its answers are gone at once); then
+// each eraser runs (evidence erases its ledger before its files, so no list
+// ever points at missing files); the session goes last. If the marker
+// cannot be written nothing changed and /delete can be retried; if a later
+// step fails, the person is told the erasure is unfinished, and it is
+// finished on their next message, whatever it is.
+func (r *Runner) erase(ctx context.Context, user string, seq, rev int64, replies []flow.Reply) ([]flow.Reply, error) {
+	marker, err := Encode(flow.State{Erasing: true, LastSeq: seq, Updated: r.engine.Now().Unix()})
+	if err != nil {
+		return nil, err
+	}
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	_, err = r.store.Put(callCtx, user, marker, rev)
+	cancel()
+	r.cache.drop(user)
+	if errors.Is(err, session.ErrConflict) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("chat: erase: mark: %w: %w", errUnsure, err)
+	}
+	more, err := r.finishErasure(ctx, user, seq)
+	if err != nil {
+		r.log.Warn("erasure unfinished; it resumes with the person's next message", "user", user, "err", err)
+		return []flow.Reply{{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_unfinished")}}, nil
+	}
+	return append(replies, more...), nil
+}
+
+// finishErasure runs every eraser and then deletes the session (with its
+// marker); each step may be run again.
+func (r *Runner) finishErasure(ctx context.Context, user string, seq int64) ([]flow.Reply, error) {
 	total := 0
 	for _, e := range r.erasers {
 		n, err := e.Erase(ctx, user)
@@ -746,7 +794,7 @@ func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []fl
 		cancel()
 	}
 	r.log.Info("user data erased", "user", user, "items", total)
-	return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
+	return []flow.Reply{{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}}, nil
 }
 
 var errNewerSchema = errors.New("chat: session written by a newer version of the bot")

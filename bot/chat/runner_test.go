@@ -11,6 +11,7 @@ import (
 	"github.com/anning-bot/anning/bot/chat"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
 	"github.com/anning-bot/anning/flows"
 )
 
@@ -577,5 +578,55 @@ func TestActionRepliesPrecedeTheNextQuestion(t *testing.T) {
 	}
 	if last := replies[len(replies)-1]; len(last.Choices) == 0 {
 		t.Errorf("the last message carries no buttons: %q", last.Text)
+	}
+}
+
+// failingEraser fails its first fails calls.
+type failingEraser struct {
+	fails int
+	calls int
+}
+
+func (f *failingEraser) Erase(_ context.Context, _ string) (int, error) {
+	f.calls++
+	if f.calls <= f.fails {
+		return 0, errors.New("storage away")
+	}
+	return 2, nil
+}
+
+// /delete is all-or-nothing and resumable: when a step fails, the answers
+// are already gone from the session (a marker replaced them), the person is
+// told the erasure is unfinished (not that nothing changed), and their next
+// message, whatever it is, finishes it.
+func TestUnfinishedErasureResumes(t *testing.T) {
+	ctx := context.Background()
+	mem := session.NewMemory(0, nil)
+	er := &failingEraser{fails: 1}
+	r := chat.NewRunner(engine(t), mem, chat.Options{Erasers: []chat.Eraser{er}})
+	for i, in := range []string{"/start", "1", "/delete"} {
+		if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: in, Seq: int64(200 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	notices := content.DefaultNotices()
+	replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "确认删除", Seq: 203})
+	if err != nil || strings.TrimSpace(render(replies)) != notices.Get("erase_unfinished") {
+		t.Fatalf("erasure with a failing step: %v %q", err, render(replies))
+	}
+	e, _ := mem.Get(ctx, "u")
+	st, _ := chat.Decode(e.Data)
+	if !st.Erasing || st.Flow != "" || len(st.Vars) != 0 || len(st.History) != 0 {
+		t.Errorf("after an unfinished erasure the session holds %+v; want only the marker", st)
+	}
+	replies, err = r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "你好", Seq: 204})
+	if err != nil || !strings.Contains(render(replies), notices.Get("erase_finished")) {
+		t.Fatalf("the next message: %v %q", err, render(replies))
+	}
+	if e, _ := mem.Get(ctx, "u"); e.Rev != 0 || er.calls != 2 {
+		t.Errorf("after the resumed erasure: entry %+v, eraser called %d times", e, er.calls)
+	}
+	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/start", Seq: 205}); !strings.Contains(render(replies), "你好") {
+		t.Errorf("a new start after the erasure: %s", render(replies))
 	}
 }

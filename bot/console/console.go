@@ -140,7 +140,7 @@ func (c *Console) save(f *flow.File) string {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "（文件没有保存成功：" + err.Error() + "）"
 	}
-	if err := os.WriteFile(path, f.Data, 0o600); err != nil {
+	if err := writeFile(path, f); err != nil {
 		return "（文件没有保存成功：" + err.Error() + "）"
 	}
 	return "（文件已保存到 " + path + "）"
@@ -233,4 +233,23 @@ func folderName(user string) string {
 		return "_"
 	}
 	return name
+}
+
+// writeFile copies the document to path as it is read (an export may be
+// larger than what should be held in memory).
+func writeFile(path string, f *flow.File) error {
+	r, err := f.Reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	out, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, r); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -86,7 +86,7 @@ func TestRecordingsAreKept(t *testing.T) {
 		if r.File == nil {
 			continue
 		}
-		zr, err := zip.NewReader(bytes.NewReader(r.File.Data), int64(len(r.File.Data)))
+		zr, err := zip.NewReader(bytes.NewReader(fileBytes(t, r.File)), int64(len(fileBytes(t, r.File))))
 		if err != nil {
 			t.Fatal(err)
 		}

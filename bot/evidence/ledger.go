@@ -17,7 +17,8 @@ const (
 	OCRDone        = "done"
 	OCRUnavailable = "unavailable" // tesseract not installed
 	OCRFailed      = "failed"
-	OCRNone        = "none" // not an image tesseract reads (PDF, HEIC)
+	OCRNone        = "none"      // not an image tesseract reads (PDF, HEIC)
+	OCRTooLarge    = "too_large" // more pixels than MaxOCRPixels: not read
 )
 
 // Item is one piece of evidence: its file and everything known about it.
@@ -43,6 +44,8 @@ type Ledger struct {
 	Version int    `json:"v"`
 	Items   []Item `json:"items"`
 	Next    int    `json:"next"` // the number the next item gets
+	// Export is the last export request and how often it was tried.
+	Export *exportTry `json:"export,omitempty"`
 }
 
 func (l *Ledger) find(sha string) *Item {
@@ -61,6 +64,16 @@ func (l *Ledger) number(n int) *Item {
 		}
 	}
 	return nil
+}
+
+func (l *Ledger) pending() int {
+	n := 0
+	for _, it := range l.Items {
+		if it.OCR == OCRPending {
+			n++
+		}
+	}
+	return n
 }
 
 func (l *Ledger) totalSize() int64 {

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -8,11 +9,14 @@ import (
 	"image"
 	_ "image/jpeg" // decoders for prepareForOCR
 	_ "image/png"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ErrOCRUnavailable means tesseract is not installed: evidence is still
@@ -45,9 +49,75 @@ func (o *OCR) Available() bool { return o.bin != "" }
 // maxOCRText bounds what is kept of tesseract's output.
 const maxOCRText = 64 << 10
 
+// MaxOCRPixels bounds the images read: a larger one (a "PNG bomb" of
+// 30000x30000 pixels is under 1 MB) is refused from its header, before
+// anything is decoded. Phone screenshots, long ones included, are far below.
+const MaxOCRPixels = 40_000_000
+
+// Limits of one tesseract run (setrlimit in the child): address space and
+// CPU seconds. A normal screenshot needs ~150 MB and about a second.
+const (
+	ocrMaxMemory = 1 << 30
+)
+
+// ErrImageTooLarge means an image has more pixels than MaxOCRPixels.
+type ErrImageTooLarge struct{ Width, Height int }
+
+func (e *ErrImageTooLarge) Error() string {
+	return fmt.Sprintf("evidence: image too large to read (%dx%d pixels)", e.Width, e.Height)
+}
+
+// ImageSize reads an image's pixel dimensions from its first bytes (JPEG,
+// PNG, WebP); ok is false when they cannot be told.
+func ImageSize(head []byte) (w, h int, ok bool) {
+	if w, h, ok := webpSize(head); ok {
+		return w, h, true
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(head))
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		return 0, 0, false
+	}
+	return cfg.Width, cfg.Height, true
+}
+
+// checkSize refuses an image over MaxOCRPixels.
+func checkSize(head []byte) error {
+	if w, h, ok := ImageSize(head); ok && int64(w)*int64(h) > MaxOCRPixels {
+		return &ErrImageTooLarge{Width: w, Height: h}
+	}
+	return nil
+}
+
+// webpSize reads the canvas size of a WebP (VP8, VP8L or VP8X chunk).
+func webpSize(b []byte) (int, int, bool) {
+	if len(b) < 30 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WEBP" {
+		return 0, 0, false
+	}
+	switch string(b[12:16]) {
+	case "VP8 ":
+		// Frame tag (3 bytes), start code (3 bytes), then 14-bit sizes.
+		return int(uint16(b[26])|uint16(b[27])<<8) & 0x3fff, int(uint16(b[28])|uint16(b[29])<<8) & 0x3fff, true
+	case "VP8L":
+		v := uint32(b[21]) | uint32(b[22])<<8 | uint32(b[23])<<16 | uint32(b[24])<<24
+		return int(v&0x3fff) + 1, int(v>>14&0x3fff) + 1, true
+	case "VP8X":
+		w := int(uint32(b[24])|uint32(b[25])<<8|uint32(b[26])<<16) + 1
+		h := int(uint32(b[27])|uint32(b[28])<<8|uint32(b[29])<<16) + 1
+		return w, h, true
+	}
+	return 0, 0, false
+}
+
 // Read returns the text of an image (JPEG, PNG or WebP), prepared for
 // tesseract by prepareForOCR.
 func (o *OCR) Read(ctx context.Context, img []byte) (string, error) {
+	return o.ReadFile(ctx, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(img)), nil })
+}
+
+// ReadFile is Read of a file opened only once one of the OCR slots is
+// held, so images waiting their turn are not in memory; an image over
+// MaxOCRPixels is refused from its header (ErrImageTooLarge).
+func (o *OCR) ReadFile(ctx context.Context, open func() (io.ReadCloser, error)) (string, error) {
 	if !o.Available() {
 		return "", ErrOCRUnavailable
 	}
@@ -57,14 +127,42 @@ func (o *OCR) Read(ctx context.Context, img []byte) (string, error) {
 		return "", ctx.Err()
 	}
 	defer func() { <-o.slots }()
+	r, err := open()
+	if err != nil {
+		return "", err
+	}
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(64 << 10)
+	if err := checkSize(head); err != nil {
+		r.Close()
+		return "", err
+	}
+	img, err := io.ReadAll(io.LimitReader(br, 64<<20))
+	r.Close()
+	if err != nil {
+		return "", fmt.Errorf("evidence: OCR read file: %w", err)
+	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, o.bin, "stdin", "stdout", "-l", "chi_sim", "-c", "thresholding_method=2")
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	cmd.Stdin = bytes.NewReader(prepareForOCR(img))
+	img = nil
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
-	if err := cmd.Run(); err != nil {
+	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("evidence: OCR timed out after %v", o.timeout)
+		}
+		return "", fmt.Errorf("evidence: OCR failed: %w", err)
+	}
+	// Caps on the child: memory (a hostile image makes tesseract take
+	// gigabytes) and CPU time (a second guard beside the timeout). Set at
+	// once after the start, before tesseract has read its input.
+	cpu := uint64(max(o.timeout/time.Second, 1)) + 1
+	_ = unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: ocrMaxMemory, Max: ocrMaxMemory}, nil)
+	_ = unix.Prlimit(cmd.Process.Pid, unix.RLIMIT_CPU, &unix.Rlimit{Cur: cpu, Max: cpu}, nil)
+	if err := cmd.Wait(); err != nil {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("evidence: OCR timed out after %v", o.timeout)
 		}

@@ -2,7 +2,9 @@ package evidence
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/content"
 )
 
 // Fetcher downloads an attachment's bytes; each transport has its own
@@ -51,9 +54,13 @@ type Service struct {
 	Log    *slog.Logger
 	Meter  Meter // optional
 
-	ledger ledgers
-	wg     sync.WaitGroup
-	albums albums
+	// Notices are the messages of content/notices.yaml.
+	Notices content.Notices
+
+	ledger  ledgers
+	exports chan struct{} // slots of the exports in progress
+	wg      sync.WaitGroup
+	albums  albums
 }
 
 // Meter counts evidence for the operator's metrics.
@@ -65,7 +72,8 @@ type Meter interface {
 // NewService wires a service; ledger keeps the per-person evidence lists.
 func NewService(blobs BlobStore, ledger session.Store, ocr *OCR, rules *facts.Rules) *Service {
 	return &Service{Blobs: blobs, OCR: ocr, Rules: rules, Limits: DefaultLimits, Now: time.Now,
-		Log: slog.New(slog.DiscardHandler), ledger: ledgers{store: ledger}}
+		Log: slog.New(slog.DiscardHandler), Notices: content.DefaultNotices(), ledger: ledgers{store: ledger},
+		exports: make(chan struct{}, MaxExports)}
 }
 
 // Messages to the person.
@@ -109,16 +117,21 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 		return notice(fmt.Sprintf(msgFull, s.Limits.MaxCount, s.Limits.MaxTotal>>20)), nil
 	}
 	body, err := s.Fetch.Fetch(ctx, att)
+	if errors.Is(err, flow.ErrAttachmentTooLarge) {
+		// The platform will never hand it over: "send it again" cannot work.
+		return notice(msgTooLarge), nil
+	}
 	if err != nil {
 		return notice(msgFetchFailed), fmt.Errorf("evidence: fetch: %w", err)
 	}
 	defer body.Close()
 	br := bufio.NewReaderSize(body, 64<<10)
-	head, _ := br.Peek(SniffLen)
+	head, _ := br.Peek(64 << 10) // the type, and an image's size from its header
 	typ, ok := Sniff(head)
 	if !ok {
 		return notice(msgUnsupported), nil
 	}
+	sizeErr := checkSize(head) // now: head is the reader's buffer, reused by Put
 	blob, err := s.Blobs.Put(ctx, user, br, s.Limits.MaxFile)
 	switch {
 	case errors.Is(err, ErrTooLarge):
@@ -127,15 +140,26 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 		return notice(msgSaveFailed), err
 	}
 	item := s.newItem(att, blob, typ.Name)
+	tooLarge := ""
 	if typ == JPEG || typ == PNG || typ == WebP {
 		item.OCR = OCRPending
 		if s.OCR == nil || !s.OCR.Available() {
 			item.OCR = OCRUnavailable
+		} else if sizeErr != nil {
+			// Told from the header alone: never decoded, never given to tesseract.
+			var big *ErrImageTooLarge
+			errors.As(sizeErr, &big)
+			item.OCR = OCRTooLarge
+			tooLarge = fmt.Sprintf(s.Notices.Get("image_too_large"), big.Width, big.Height)
+			s.Log.Info("image too large to read", "user", user, "width", big.Width, "height", big.Height)
 		}
 	}
 	item, dup, err := s.record(ctx, user, item)
 	if err != nil {
 		return notice(msgSaveFailed), err
+	}
+	if !dup && item.OCR == OCRPending {
+		s.markPending(ctx, user)
 	}
 	// An album is acknowledged once, when its last item is in.
 	inAlbum := att.Group != "" && s.Notify != nil
@@ -166,6 +190,8 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 		s.readLater(user, item)
 	case OCRUnavailable:
 		text += "\n" + msgNoOCR
+	case OCRTooLarge:
+		text += "\n" + tooLarge
 	default:
 		if typ.Label == "录音" || typ.Label == "视频" {
 			text += "\n" + msgMedia
@@ -271,49 +297,59 @@ func sizeText(n int64) string {
 	return fmt.Sprintf("%d 字节", n)
 }
 
+// OCRBudget is how long an image may wait for OCR and be read, after
+// which it is marked failed; ledgerWrite bounds the write of the outcome,
+// which has its own deadline so that an image over budget is never left
+// "pending".
+var (
+	OCRBudget   = 2 * time.Minute
+	ledgerWrite = 10 * time.Second
+)
+
 // readLater runs OCR off the chat's critical path and tells the person what
 // it found.
 func (s *Service) readLater(user string, item Item) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		reply, err := s.read(ctx, user, item)
-		if err != nil {
-			s.Log.Warn("OCR failed", "user", user, "err", err)
-		}
-		if reply == albumCovered {
-			return // the album's summary tells it
-		}
-		if s.Notify != nil && reply != "" {
-			if err := s.Notify.Notify(ctx, user, notice(reply)); err != nil {
-				s.Log.Warn("OCR result not delivered", "user", user, "err", err)
-			}
-		}
+		s.readAndTell(user, item)
 	}()
 }
 
+func (s *Service) readAndTell(user string, item Item) {
+	ctx, cancel := context.WithTimeout(context.Background(), OCRBudget)
+	defer cancel()
+	reply, err := s.read(ctx, user, item)
+	if err != nil {
+		s.Log.Warn("OCR failed", "user", user, "err", err)
+	}
+	if reply == albumCovered {
+		return // the album's summary tells it
+	}
+	if s.Notify != nil && reply != "" {
+		nctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := s.Notify.Notify(nctx, user, notice(reply)); err != nil {
+			s.Log.Warn("OCR result not delivered", "user", user, "err", err)
+		}
+	}
+}
+
 func (s *Service) read(ctx context.Context, user string, item Item) (string, error) {
-	r, err := s.Blobs.Open(ctx, user, item.SHA256)
-	if err != nil {
-		return "", err
-	}
-	img, err := io.ReadAll(r)
-	r.Close()
-	if err != nil {
-		return "", err
-	}
 	start := time.Now()
-	text, ocrErr := s.OCR.Read(ctx, img)
+	text, ocrErr := s.OCR.ReadFile(ctx, func() (io.ReadCloser, error) { return s.Blobs.Open(ctx, user, item.SHA256) })
 	if s.Meter != nil {
 		s.Meter.OCR(time.Since(start), ocrErr)
 	}
 	state := OCRDone
 	var found *facts.Facts
-	if ocrErr != nil {
+	var big *ErrImageTooLarge
+	switch {
+	case errors.As(ocrErr, &big):
+		state = OCRTooLarge
+	case ocrErr != nil:
 		state = OCRFailed
-	} else if s.Rules != nil {
+	case s.Rules != nil:
 		// 今天 on a forwarded screenshot means the day it was sent.
 		ref := item.Received
 		if item.ForwardDate != nil {
@@ -322,7 +358,10 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 		f := s.Rules.Extract(text, ref)
 		found = &f
 	}
-	_, err = s.ledger.update(ctx, user, func(l *Ledger) error {
+	// Its own deadline: ctx may be over (the OCR budget ran out).
+	wctx, cancel := context.WithTimeout(context.Background(), ledgerWrite)
+	defer cancel()
+	l, err := s.ledger.update(wctx, user, func(l *Ledger) error {
 		it := l.find(item.SHA256)
 		if it == nil {
 			return ErrNotFound // removed meanwhile
@@ -330,6 +369,9 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 		it.OCR, it.Text, it.Facts = state, text, found
 		return nil
 	})
+	if err == nil && l.pending() == 0 {
+		s.unmarkPending(wctx, user)
+	}
 	if errors.Is(err, ErrNotFound) {
 		s.albumRead(user, item, nil, true)
 		return "", nil
@@ -341,10 +383,114 @@ func (s *Service) read(ctx context.Context, user string, item Item) (string, err
 	if s.albumRead(user, item, found, ocrErr != nil) {
 		return albumCovered, ocrErr
 	}
+	if big != nil {
+		return fmt.Sprintf("第 %d 份证据：", item.N) + fmt.Sprintf(s.Notices.Get("image_too_large"), big.Width, big.Height), ocrErr
+	}
 	if ocrErr != nil {
 		return fmt.Sprintf("第 %d 份证据的文字没有识别出来（图片可能太模糊）。文件已经保存好了。", item.N), ocrErr
 	}
 	return summary(item.N, found), nil
+}
+
+// pendingKey is the record, in the ledger store, of the people with images
+// waiting for OCR, so that a restart takes them up again (Resume). No
+// person's id is a key like it.
+const pendingKey = "_ocr_pending"
+
+// markPending notes that user has an image waiting for OCR. A failure is
+// logged: the image is still read now, only not after a restart.
+func (s *Service) markPending(ctx context.Context, user string) {
+	_, err := s.pendingIndex(ctx, func(m map[string]int64) { m[user] = s.Now().Unix() })
+	if err != nil {
+		s.Log.Warn("OCR queue not recorded; a restart would not take it up", "user", user, "err", err)
+	}
+}
+
+func (s *Service) unmarkPending(ctx context.Context, user string) {
+	if _, err := s.pendingIndex(ctx, func(m map[string]int64) { delete(m, user) }); err != nil {
+		s.Log.Warn("OCR queue not updated", "err", err)
+	}
+}
+
+// pendingIndex applies fn to the record of people with pending images.
+func (s *Service) pendingIndex(ctx context.Context, fn func(map[string]int64)) (map[string]int64, error) {
+	var out map[string]int64
+	for attempt := 0; attempt < 20; attempt++ {
+		e, err := s.ledger.store.Get(ctx, pendingKey)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]int64{}
+		if len(e.Data) > 0 {
+			if err := json.Unmarshal(e.Data, &m); err != nil {
+				m = map[string]int64{}
+			}
+		}
+		if fn == nil {
+			return m, nil
+		}
+		n := len(m)
+		fn(m)
+		data, _ := json.Marshal(m)
+		if len(m) == n && (n == 0 || bytes.Equal(data, e.Data)) {
+			return m, nil // unchanged: no write
+		}
+		_, err = s.ledger.store.Put(ctx, pendingKey, data, e.Rev)
+		if errors.Is(err, session.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = m
+		return out, nil
+	}
+	return nil, session.ErrConflict
+}
+
+// Resume takes up the images left waiting for OCR when the bot last
+// stopped: they are read one after another in the background, and the
+// people told as usual. It returns how many were queued.
+func (s *Service) Resume(ctx context.Context) (int, error) {
+	if s.OCR == nil || !s.OCR.Available() {
+		return 0, nil
+	}
+	users, err := s.pendingIndex(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("evidence: resume OCR: %w", err)
+	}
+	type job struct {
+		user string
+		item Item
+	}
+	var jobs []job
+	for user := range users {
+		l, _, err := s.ledger.get(ctx, user)
+		if err != nil {
+			return 0, fmt.Errorf("evidence: resume OCR: %w", err)
+		}
+		if l.pending() == 0 {
+			s.unmarkPending(ctx, user)
+			continue
+		}
+		for _, it := range l.Items {
+			if it.OCR == OCRPending {
+				jobs = append(jobs, job{user, it})
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for _, j := range jobs {
+			s.readAndTell(j.user, j.item)
+		}
+	}()
+	s.Log.Info("OCR taken up again after a restart", "images", len(jobs))
+	return len(jobs), nil
 }
 
 // albumCovered is read's answer for an album's item: the album's summary
@@ -378,14 +524,14 @@ func (s *Service) Wait() { s.wg.Wait() }
 // Command is the action of /evidence and of flow steps with action:
 // evidence: list the ledger, remove one item ("删除 3"), or export it all
 // ("导出").
-func (s *Service) Command(ctx context.Context, user string, a flow.Action, _ flow.State) ([]flow.Reply, error) {
+func (s *Service) Command(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
 	op := strings.TrimSpace(a.With["op"])
 	verb, arg, _ := strings.Cut(op, " ")
 	switch strings.ToLower(verb) {
 	case "删除", "delete", "del", "rm":
 		return s.remove(ctx, user, strings.TrimSpace(arg))
 	case "导出", "export", "zip":
-		return s.export(ctx, user)
+		return s.export(ctx, user, st)
 	case "核对", "facts":
 		return s.facts(ctx, user)
 	}
@@ -522,16 +668,22 @@ func halfWidthDigits(s string) string {
 	}, s)
 }
 
-// Erase implements chat.Eraser: every file and the ledger of the person; it
-// counts the files and the ledger.
+// Erase implements chat.Eraser: the ledger first, then every file of the
+// person (so a ledger never lists files that are gone, whichever step
+// fails), and their place in the OCR queue; it counts the files and the
+// ledger. Each step may be run again (the runner resumes an unfinished
+// erasure).
 func (s *Service) Erase(ctx context.Context, user string) (int, error) {
-	n, err := s.Blobs.RemoveUser(ctx, user)
-	if err != nil {
-		return n, err
-	}
 	m, err := s.ledger.store.Delete(ctx, user)
 	if err != nil {
-		return n, fmt.Errorf("evidence: erase ledger: %w", err)
+		return 0, fmt.Errorf("evidence: erase ledger: %w", err)
+	}
+	n, err := s.Blobs.RemoveUser(ctx, user)
+	if err != nil {
+		return m + n, err
+	}
+	if _, err := s.pendingIndex(ctx, func(p map[string]int64) { delete(p, user) }); err != nil {
+		return m + n, fmt.Errorf("evidence: erase OCR queue entry: %w", err)
 	}
 	return n + m, nil
 }

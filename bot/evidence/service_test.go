@@ -132,7 +132,7 @@ func TestFixturesBecomeALedger(t *testing.T) {
 	if len(out) != 1 || out[0].File == nil || !strings.HasSuffix(out[0].File.Name, ".zip") {
 		t.Fatalf("export: %+v", out)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(out[0].File.Data), int64(len(out[0].File.Data)))
+	zr, err := zip.NewReader(bytes.NewReader(fileBytes(t, out[0].File)), int64(len(fileBytes(t, out[0].File))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,4 +301,19 @@ func TestFactsToConfirm(t *testing.T) {
 			t.Errorf("facts lack %q:\n%s", want, got)
 		}
 	}
+}
+
+// fileBytes reads a document the way a transport sends it.
+func fileBytes(t *testing.T, f *flow.File) []byte {
+	t.Helper()
+	r, err := f.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

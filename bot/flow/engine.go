@@ -1,7 +1,10 @@
 package flow
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +40,9 @@ type State struct {
 	Resume  string            `json:"r,omitempty"` // "flow.step" of the question a detour interrupted
 	Offer   []string          `json:"o,omitempty"` // intents offered as buttons for the current Ref
 	Held    string            `json:"k,omitempty"` // text typed at the evidence step, kept if the person says so
+	// Erasing marks a /delete under way (the runner's, not the engine's):
+	// the session holds nothing else until the erasure is complete.
+	Erasing bool `json:"x,omitempty"`
 }
 
 // Frame is one answered question, kept so /back can undo it.
@@ -97,6 +103,11 @@ type Event struct {
 	Heard map[string]string
 }
 
+// ErrAttachmentTooLarge is what a transport's fetcher returns when the
+// platform refuses to hand the bot a file because of its size (Telegram's
+// getFile: "file is too big", over 20 MB): sending it again cannot help.
+var ErrAttachmentTooLarge = errors.New("attachment too large for the platform to hand over")
+
 // Attachment describes a file the person sent; its bytes stay with the transport.
 type Attachment struct {
 	ID       string // the transport's file id; empty for text evidence
@@ -136,10 +147,22 @@ type Reply struct {
 	File    *File  // a document to send with the text (e.g. the evidence ZIP)
 }
 
-// File is a document sent to the person.
+// File is a document sent to the person: its bytes (Data), or, for a large
+// one, a way to read them when it is sent (Open), so that no transport holds
+// a whole archive in memory. Open may be called more than once (a retried
+// upload) and each reader must be closed.
 type File struct {
 	Name string
 	Data []byte
+	Open func() (io.ReadCloser, error) `json:"-"`
+}
+
+// Reader returns the file's bytes to read: from Open when set, else Data.
+func (f *File) Reader() (io.ReadCloser, error) {
+	if f.Open != nil {
+		return f.Open()
+	}
+	return io.NopCloser(bytes.NewReader(f.Data)), nil
 }
 
 // Action kinds the runner carries out after a turn.

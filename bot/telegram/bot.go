@@ -16,7 +16,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -657,13 +659,63 @@ func (b *Bot) sendDocument(ctx context.Context, chatID int64, r flow.Reply) bool
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonEmpty("caption", caption)
-	file := tgbotapi.RequestFile{Name: "document", Data: tgbotapi.FileBytes{Name: r.File.Name, Bytes: r.File.Data}}
+	up := &upload{f: r.File}
+	defer up.close()
+	file := tgbotapi.RequestFile{Name: "document", Data: up}
 	if err := b.c.callFiles(ctx, "sendDocument", p, []tgbotapi.RequestFile{file}, chatID, nil); err != nil {
-		b.log.Error("document not delivered", "user", chatID, "err", err, "bytes", len(r.File.Data))
+		b.log.Error("document not delivered", "user", chatID, "err", err, "bytes", up.sent)
 		return !transient(ctx, err)
 	}
 	return true
 }
+
+// upload streams a document to the multipart request: the file is opened
+// anew for each attempt (flow.File.Reader) and read as it is sent, never
+// held whole in memory. Readers the library did not close (a request that
+// failed mid-way) are closed when the send is over.
+type upload struct {
+	f    *flow.File
+	mu   sync.Mutex
+	open []io.Closer
+	sent int64
+}
+
+func (u *upload) NeedsUpload() bool { return true }
+func (u *upload) SendData() string  { panic("telegram: upload has no file id") }
+
+func (u *upload) UploadData() (string, io.Reader, error) {
+	rc, err := u.f.Reader()
+	if err != nil {
+		return "", nil, fmt.Errorf("telegram: open document: %w", err)
+	}
+	u.mu.Lock()
+	u.open = append(u.open, rc)
+	u.mu.Unlock()
+	return u.f.Name, &countingReader{rc: rc, n: &u.sent}, nil
+}
+
+func (u *upload) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, c := range u.open {
+		c.Close()
+	}
+	u.open = nil
+}
+
+// countingReader counts what was read (for the log) and closes the file.
+type countingReader struct {
+	rc io.ReadCloser
+	n  *int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.rc.Read(p)
+	atomic.AddInt64(c.n, int64(n))
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.rc.Close() }
 
 func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []flow.Reply) bool {
 	for _, m := range render(replies, MaxMessageLen) {
@@ -723,6 +775,11 @@ func (b *Bot) Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, err
 		FilePath string `json:"file_path"`
 	}
 	if err := b.c.call(ctx, "getFile", p, 0, &f); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Code == http.StatusBadRequest && strings.Contains(strings.ToLower(ae.Msg), "file is too big") {
+			// Over the 20 MB a bot may download: no retry can help.
+			return nil, fmt.Errorf("%w: %w", err, flow.ErrAttachmentTooLarge)
+		}
 		return nil, err
 	}
 	if f.FilePath == "" {

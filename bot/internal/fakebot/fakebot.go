@@ -49,6 +49,7 @@ package fakebot
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -117,8 +118,11 @@ type Sent struct {
 	// Keyboard is the inline keyboard of reply_markup (nil for none or for
 	// other markups such as reply keyboards).
 	Keyboard     [][]Button
-	Document     []byte // uploaded bytes (or the bytes of a known file_id)
+	Document     []byte // uploaded bytes (or the bytes of a known file_id); nil with DigestUploads
 	DocumentName string // uploaded file name
+	// With DigestUploads: the SHA-256 (hex) and size of the uploaded bytes.
+	DocumentSHA256 string
+	DocumentSize   int64
 }
 
 type faultKind int
@@ -188,7 +192,20 @@ type Server struct {
 	onSent      func(Sent, time.Time)
 	storm       *storm
 	tally       map[string]map[int]int // method -> HTTP status answered -> calls
+	digest      bool                   // uploads are hashed as they arrive, not kept
 }
+
+// DigestUploads makes the fake read uploaded files as they arrive and keep
+// only their SHA-256 and size (Sent.DocumentSHA256, DocumentSize), so that
+// a test can measure the memory of the bot in its own process while it
+// sends large documents.
+func (s *Server) DigestUploads() {
+	s.mu.Lock()
+	s.digest = true
+	s.mu.Unlock()
+}
+
+const digestPrefix = "fakebot-digest:"
 
 // storm is a FailShare fault: a random share of the calls fail for a while.
 type storm struct {
@@ -1021,7 +1038,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	params, files, names, perr := parseRequest(r)
+	s.mu.Lock()
+	digest := s.digest
+	s.mu.Unlock()
+	var params url.Values
+	var files map[string][]byte
+	var names map[string]string
+	var perr *apiError
+	if digest && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		params, files, names, perr = parseDigested(r)
+	} else {
+		params, files, names, perr = parseRequest(r)
+	}
 	if isFile {
 		params = url.Values{"file_path": {filePath}}
 		perr = nil
@@ -1222,6 +1250,41 @@ func parseRequest(r *http.Request) (url.Values, map[string][]byte, map[string]st
 			return r.URL.Query(), nil, nil, badRequest("can't parse parameters: %v", err)
 		}
 		return r.Form, nil, nil, nil
+	}
+}
+
+// parseDigested reads a multipart request as it arrives: fields as
+// parameters, files hashed (digestPrefix + hex SHA-256 + ":" + size).
+func parseDigested(r *http.Request) (url.Values, map[string][]byte, map[string]string, *apiError) {
+	params := r.URL.Query()
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return params, nil, nil, badRequest("can't parse multipart/form-data: %v", err)
+	}
+	files, names := map[string][]byte{}, map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return params, files, names, nil
+		}
+		if err != nil {
+			return params, nil, nil, badRequest("can't parse multipart/form-data: %v", err)
+		}
+		if part.FileName() == "" {
+			v, err := io.ReadAll(io.LimitReader(part, 1<<20))
+			if err != nil {
+				return params, nil, nil, badRequest("can't parse multipart/form-data: %v", err)
+			}
+			params.Add(part.FormName(), string(v))
+			continue
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, part)
+		if err != nil {
+			return params, nil, nil, badRequest("can't read file %q: %v", part.FormName(), err)
+		}
+		files[part.FormName()] = []byte(fmt.Sprintf("%s%x:%d", digestPrefix, h.Sum(nil), n))
+		names[part.FormName()] = part.FileName()
 	}
 }
 
@@ -1471,9 +1534,18 @@ func (s *Server) sendDocument(p url.Values, files map[string][]byte, names map[s
 		if data == nil {
 			data = []byte{}
 		}
-	} else if len(data) == 0 {
+	}
+	var digest string
+	size := int64(len(data))
+	if uploaded && bytes.HasPrefix(data, []byte(digestPrefix)) {
+		d, n, _ := strings.Cut(strings.TrimPrefix(string(data), digestPrefix), ":")
+		digest = d
+		size, _ = strconv.ParseInt(n, 10, 64)
+		data = nil
+	}
+	if uploaded && size == 0 {
 		return result{}, badRequest("file must be non-empty")
-	} else if len(data) > MaxUploadSize {
+	} else if uploaded && size > MaxUploadSize {
 		return result{}, &apiError{code: 413, desc: "Request Entity Too Large"}
 	}
 	caption, pm := p.Get("caption"), p.Get("parse_mode")
@@ -1486,7 +1558,8 @@ func (s *Server) sendDocument(p url.Values, files map[string][]byte, names map[s
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := &msgState{Sent: Sent{ChatID: chat, MessageID: s.nextMessage, Text: caption, ParseMode: pm, Keyboard: kb, Document: data, DocumentName: name}, markup: markup}
+	st := &msgState{Sent: Sent{ChatID: chat, MessageID: s.nextMessage, Text: caption, ParseMode: pm, Keyboard: kb, Document: data, DocumentName: name,
+		DocumentSHA256: digest, DocumentSize: size}, markup: markup}
 	s.nextMessage++
 	s.messages[msgKey{chat, st.MessageID}] = st
 	s.files[fmt.Sprintf("doc%d", st.MessageID)] = data

@@ -1,0 +1,80 @@
+package telegram_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/anning-bot/anning/bot/flow"
+)
+
+// zeros is a reader of n zero bytes that holds none of them.
+type zeros struct{ n int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.n <= 0 {
+		return 0, io.EOF
+	}
+	k := min(int64(len(p)), z.n)
+	clear(p[:k])
+	z.n -= k
+	return int(k), nil
+}
+
+// A document (an evidence export's part) is uploaded as it is read: the
+// bot's heap does not grow by the document's size. The fake digests the
+// upload rather than keeping it, so the process's figures are the bot's.
+func TestDocumentUploadStreams(t *testing.T) {
+	h := newHarness(t, shipped(t), nil)
+	h.fake.DigestUploads()
+	const size = 45 << 20
+	opened := 0
+	file := &flow.File{Name: "part1.zip", Open: func() (io.ReadCloser, error) {
+		opened++
+		return io.NopCloser(&zeros{n: size}), nil
+	}}
+	sum := sha256.New()
+	io.Copy(sum, &zeros{n: size})
+	want := hex.EncodeToString(sum.Sum(nil))
+
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak uint64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			peak = max(peak, m.HeapInuse)
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	err := h.bot.Notify(context.Background(), "5150", []flow.Reply{{Kind: flow.ReplyNotice, Text: "证据压缩包", File: file}})
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := h.fake.Sent(5150)
+	if len(sent) != 1 || sent[0].DocumentSHA256 != want || sent[0].DocumentSize != size || opened != 1 {
+		t.Fatalf("sent %+v (opened %d times)", sent, opened)
+	}
+	grew := int64(peak) - int64(before.HeapInuse)
+	t.Logf("a %d MB document uploaded: heap in use peaked %+.1f MB above baseline", size>>20, float64(grew)/(1<<20))
+	if grew > 16<<20 {
+		t.Errorf("uploading held %.1f MB; want under 16 MB (streamed)", float64(grew)/(1<<20))
+	}
+}
