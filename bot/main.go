@@ -23,6 +23,7 @@ import (
 	"github.com/anning-bot/anning/bot/config"
 	"github.com/anning-bot/anning/bot/console"
 	"github.com/anning-bot/anning/bot/diag"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/evidence/facts"
@@ -111,7 +112,7 @@ type Main struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Runner   *chat.Runner
-	Store    session.Store
+	Store    domain.Store
 	Evidence *evidence.Service
 	Metrics  *metrics.Metrics
 	redis    *session.Redis // for the readiness check; nil without Redis
@@ -129,9 +130,9 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if cfg.HTTPAddr != "" {
 		m.Metrics = metrics.New() // without the ops server nobody reads them: no work for them
 	}
-	var ledger session.Store
-	var outbox session.Outbox        // replies held back by Telegram's flood control (polling)
-	var batch session.BatchDeliverer // deliveries recorded many at a time
+	var ledger domain.Store
+	var outbox domain.Outbox        // replies held back by Telegram's flood control (polling)
+	var batch domain.BatchDeliverer // deliveries recorded many at a time
 	if cfg.UsesRedis() {
 		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
@@ -176,11 +177,11 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if cfg.EvidenceS3.Endpoint != "" {
 		where.Evidence = "s3"
 	}
-	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, session.RepliesTTL, where))
+	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, domain.RepliesTTL, where))
 	m.Runner = chat.NewRunner(engine, m.Store, chat.Options{
 		Log:     log,
 		Meter:   m.turnMeter(),
-		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
+		Actions: map[string]chat.ActionFunc{domain.DoEvidenceAdd: ev.Add, domain.DoEvidence: ev.Command, domain.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev, m.documents()},
 		Hear:    ev.Rules.Heard,
 		Outbox:  outbox,
@@ -211,7 +212,7 @@ func (m *Main) openBlobs() (evidence.BlobStore, error) {
 	return m.s3, nil
 }
 
-func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger session.Store, log *slog.Logger) (*evidence.Service, error) {
+func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger domain.Store, log *slog.Logger) (*evidence.Service, error) {
 	ocr := evidence.NewOCR(max(runtime.GOMAXPROCS(0)/2, 1), time.Minute) // GOMAXPROCS follows a container's CPU limit
 	if !ocr.Available() {
 		log.Warn("tesseract not found: evidence is kept without OCR (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")

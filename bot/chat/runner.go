@@ -16,9 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/internal/wait"
-	"github.com/anning-bot/anning/bot/session"
 )
 
 // Messages the runner itself may send.
@@ -47,7 +47,7 @@ var ErrUnsettled = errors.New("chat: turn unsettled; deliver the update again")
 
 // ActionFunc carries out one action of a turn for user, after the new state
 // is saved, and returns replies to send after the engine's.
-type ActionFunc func(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error)
+type ActionFunc func(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error)
 
 // Eraser deletes everything one part of the bot keeps for a user (evidence
 // files, say) and reports how many items it removed.
@@ -63,7 +63,7 @@ type Observer func(user string, out flow.Output)
 // one at a time, in the order they arrive.
 type Runner struct {
 	engine  *flow.Engine
-	store   session.Store
+	store   domain.Store
 	log     *slog.Logger
 	actions map[string]ActionFunc
 	erasers []Eraser
@@ -72,8 +72,8 @@ type Runner struct {
 	observe Observer
 	meter   Meter
 	hear    func(text string, now time.Time) map[string]string
-	outbox  session.Outbox // nil: replies cannot be held
-	batch   session.BatchDeliverer
+	outbox  domain.Outbox // nil: replies cannot be held
+	batch   domain.BatchDeliverer
 	locks   keyedMutex
 	cache   sessionCache
 	deliv   deliveries
@@ -84,7 +84,7 @@ type Runner struct {
 
 // Options configure a Runner.
 type Options struct {
-	Actions map[string]ActionFunc // by flow.Action kind
+	Actions map[string]ActionFunc // by domain.Action kind
 	Erasers []Eraser
 	Timeout time.Duration // per store call; default 3 s
 	// UnsureFor is how long a turn whose save went unanswered keeps reading
@@ -98,10 +98,10 @@ type Options struct {
 	Hear func(text string, now time.Time) map[string]string
 	// Outbox notes replies held back after their update was confirmed
 	// (see Hold); default: the store, when it is one.
-	Outbox session.Outbox
+	Outbox domain.Outbox
 	// Batch records deliveries (see Delivered) many at a time; default: the
 	// store, when it can.
-	Batch session.BatchDeliverer
+	Batch domain.BatchDeliverer
 }
 
 // Meter times turns for the operator's metrics (and counts active people).
@@ -110,7 +110,7 @@ type Meter interface {
 }
 
 // NewRunner returns a runner over the engine and store.
-func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
+func NewRunner(engine *flow.Engine, store domain.Store, opt Options) *Runner {
 	if opt.Timeout == 0 {
 		opt.Timeout = 3 * time.Second
 	}
@@ -120,13 +120,13 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
 	}
-	if ob, ok := store.(session.Outbox); ok && opt.Outbox == nil {
+	if ob, ok := store.(domain.Outbox); ok && opt.Outbox == nil {
 		opt.Outbox = ob
 	}
-	if bd, ok := store.(session.BatchDeliverer); ok && opt.Batch == nil {
+	if bd, ok := store.(domain.BatchDeliverer); ok && opt.Batch == nil {
 		opt.Batch = bd
 	}
-	if _, ok := store.(session.ReplyKeeper); !ok {
+	if _, ok := store.(domain.ReplyKeeper); !ok {
 		opt.Outbox, opt.Batch = nil, nil // nothing to take up from, nothing to record
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
@@ -139,14 +139,14 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 // to resend: nothing was changed. When the store failed in a way that leaves
 // it unknown whether the turn was applied, the session is read again for up
 // to UnsureFor; if the store stays away, ErrUnsettled comes with no replies.
-func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+func (r *Runner) Handle(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
 	start := time.Now()
 	if r.meter != nil {
 		defer func() { r.meter.Turn(user, time.Since(start)) }()
 	}
 	unlock := r.locks.lock(user)
 	defer unlock()
-	if r.hear != nil && ev.Kind == flow.EventText && !strings.HasPrefix(strings.TrimSpace(ev.Text), "/") {
+	if r.hear != nil && ev.Kind == domain.EventText && !strings.HasPrefix(strings.TrimSpace(ev.Text), "/") {
 		ev.Heard = r.hear(ev.Text, r.engine.Now())
 	}
 	var unsureSince time.Time
@@ -155,7 +155,7 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 	}
 	for attempt := 1; ; attempt++ {
 		replies, err := r.try(ctx, user, ev)
-		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
+		if errors.Is(err, domain.ErrConflict) && attempt < maxAttempts {
 			// Another process wrote first: wait a random moment so the two
 			// stop colliding, then recompute from its state.
 			if backoff(ctx, attempt) == nil {
@@ -212,7 +212,7 @@ func backoff(ctx context.Context, attempt int) error {
 // value; an id at or below the last one is a redelivery only within this window.
 const redeliveryWindow = 48 * time.Hour
 
-func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
+func (r *Runner) redelivered(st flow.State, ev domain.Event) bool {
 	if ev.Seq == 0 || ev.Seq > st.LastSeq {
 		return false
 	}
@@ -223,8 +223,8 @@ func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
 // erasedBy tells a redelivery of the update that erased everything (its
 // answer never reached the platform) from a first message: without a
 // session, it would greet the person afresh and store a new session.
-func (r *Runner) erasedBy(ctx context.Context, entry session.Entry, seq int64) (bool, error) {
-	ts, ok := r.store.(session.Tombstones)
+func (r *Runner) erasedBy(ctx context.Context, entry domain.Entry, seq int64) (bool, error) {
+	ts, ok := r.store.(domain.Tombstones)
 	if !ok || entry.Rev != 0 || seq == 0 {
 		return false, nil
 	}
@@ -237,9 +237,9 @@ func (r *Runner) erasedBy(ctx context.Context, entry session.Entry, seq int64) (
 	return erased, nil
 }
 
-func busy() []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: MsgBusy}} }
+func busy() []domain.Reply { return []domain.Reply{{Kind: domain.ReplyNotice, Text: MsgBusy}} }
 
-func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+func (r *Runner) try(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	entry, err := r.store.Get(callCtx, user)
 	cancel()
@@ -249,7 +249,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	if erased, err := r.erasedBy(ctx, entry, ev.Seq); err != nil {
 		return nil, err
 	} else if erased {
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
 	}
 	st, decoded := r.cache.decoded(user, entry)
 	if !decoded {
@@ -284,7 +284,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 			return replies, nil
 		}
 		r.log.Info("redelivered update: current question shown again", "user", user, "seq", ev.Seq)
-		return r.engine.Handle(st, flow.Event{Kind: flow.EventResend}).Replies, nil
+		return r.engine.Handle(st, domain.Event{Kind: domain.EventResend}).Replies, nil
 	}
 	out := r.engine.Handle(st, ev)
 	if ev.Seq != 0 {
@@ -293,7 +293,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		out.State.LastSeq = ev.Seq
 	}
 	for _, a := range out.Actions {
-		if a.Kind == flow.DoErase {
+		if a.Kind == domain.DoErase {
 			return r.erase(ctx, user, ev.Seq, out.Replies)
 		}
 	}
@@ -308,13 +308,13 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	callCtx, cancel = context.WithTimeout(ctx, r.timeout)
 	rev, err := r.save(callCtx, user, data, keep, entry.Rev)
 	cancel()
-	if errors.Is(err, session.ErrConflict) {
+	if errors.Is(err, domain.ErrConflict) {
 		return nil, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: save session: %w: %w", errUnsure, err)
 	}
-	r.cache.put(user, session.Entry{Data: data, Rev: rev}, out.State)
+	r.cache.put(user, domain.Entry{Data: data, Rev: rev}, out.State)
 	r.deliv.superseded(user) // the write replaced the replies kept before
 	if r.observe != nil {
 		r.observe(user, out)
@@ -324,13 +324,13 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 
 // runActions carries out a turn's actions and adds their replies. A failed
 // action is logged; its replies (usually a notice) still go out.
-func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Action, st flow.State, replies []flow.Reply) []flow.Reply {
+func (r *Runner) runActions(ctx context.Context, user string, actions []domain.Action, st flow.State, replies []domain.Reply) []domain.Reply {
 	if len(actions) == 0 {
 		return replies
 	}
 	// Each action's replies go where the engine placed them (after the
 	// text of the step that asked for it), else at the end.
-	at := make([][]flow.Reply, len(replies)+1)
+	at := make([][]domain.Reply, len(replies)+1)
 	for _, a := range actions {
 		more, err := r.act(ctx, user, a, st)
 		if err != nil {
@@ -342,7 +342,7 @@ func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Act
 		}
 		at[i] = append(at[i], more...)
 	}
-	out := make([]flow.Reply, 0, len(replies)+len(actions))
+	out := make([]domain.Reply, 0, len(replies)+len(actions))
 	for i, rep := range replies {
 		out = append(out, at[i]...)
 		out = append(out, rep)
@@ -354,27 +354,27 @@ func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Act
 // update: the engine's replies, and the actions to run again (they are
 // idempotent: evidence already kept is recognised, drafts are rebuilt).
 type kept struct {
-	Replies []flow.Reply  `json:"r,omitempty"`
-	Actions []flow.Action `json:"a,omitempty"`
+	Replies []domain.Reply  `json:"r,omitempty"`
+	Actions []domain.Action `json:"a,omitempty"`
 }
 
 // keepOf encodes what the turn for update seq leaves for a redelivery; an
 // update without a platform id cannot come again and leaves nothing.
-func keepOf(seq int64, out flow.Output) (session.Kept, error) {
+func keepOf(seq int64, out flow.Output) (domain.Kept, error) {
 	if seq == 0 {
-		return session.Kept{}, nil
+		return domain.Kept{}, nil
 	}
 	data, err := json.Marshal(kept{Replies: out.Replies, Actions: out.Actions})
 	if err != nil {
-		return session.Kept{}, fmt.Errorf("chat: encode replies: %w", err)
+		return domain.Kept{}, fmt.Errorf("chat: encode replies: %w", err)
 	}
-	return session.Kept{Seq: seq, Replies: data}, nil
+	return domain.Kept{Seq: seq, Replies: data}, nil
 }
 
 // save writes the new state, with what the turn leaves for a redelivery
 // when the store keeps it, and returns the new revision.
-func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, rev int64) (int64, error) {
-	if rk, ok := r.store.(session.ReplyKeeper); ok && keep.Seq != 0 {
+func (r *Runner) save(ctx context.Context, user string, data []byte, keep domain.Kept, rev int64) (int64, error) {
+	if rk, ok := r.store.(domain.ReplyKeeper); ok && keep.Seq != 0 {
 		return rk.PutWithReplies(ctx, user, data, keep, rev)
 	}
 	return r.store.Put(ctx, user, data, rev)
@@ -383,8 +383,8 @@ func (r *Runner) save(ctx context.Context, user string, data []byte, keep sessio
 // replay returns the replies of the turn that applied update seq, from the
 // copy kept with the session, running its actions again: ok is false when
 // nothing is kept for it. Replies that were delivered are not sent again.
-func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]flow.Reply, bool, error) {
-	rk, ok := r.store.(session.ReplyKeeper)
+func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]domain.Reply, bool, error) {
+	rk, ok := r.store.(domain.ReplyKeeper)
 	if !ok {
 		return nil, false, nil
 	}
@@ -419,7 +419,7 @@ func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.Sta
 // reaching another process, or this one restarted, within that time sends
 // the replies once more.)
 func (r *Runner) Delivered(ctx context.Context, user string, seq int64) {
-	if _, ok := r.store.(session.ReplyKeeper); !ok || seq == 0 {
+	if _, ok := r.store.(domain.ReplyKeeper); !ok || seq == 0 {
 		return
 	}
 	if r.deliv.add(user, seq) {
@@ -442,7 +442,7 @@ func (r *Runner) Flush(ctx context.Context) {
 	var err error
 	if r.batch != nil {
 		err = r.batch.DeliveredAll(ctx, pending)
-	} else if rk, ok := r.store.(session.ReplyKeeper); ok {
+	} else if rk, ok := r.store.(domain.ReplyKeeper); ok {
 		for _, d := range pending {
 			err = errors.Join(err, rk.Delivered(ctx, d.User, d.Seq))
 		}
@@ -498,13 +498,13 @@ func (d *deliveries) superseded(user string) {
 }
 
 // take returns the deliveries to record and clears them.
-func (d *deliveries) take() []session.Delivery {
+func (d *deliveries) take() []domain.Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.scheduled = false
-	out := make([]session.Delivery, 0, len(d.pending))
+	out := make([]domain.Delivery, 0, len(d.pending))
 	for user, seq := range d.pending {
-		out = append(out, session.Delivery{User: user, Seq: seq})
+		out = append(out, domain.Delivery{User: user, Seq: seq})
 	}
 	clear(d.pending)
 	return out
@@ -519,7 +519,7 @@ type sessionCache struct {
 }
 
 type cachedEntry struct {
-	entry session.Entry
+	entry domain.Entry
 	state flow.State // entry.Data decoded; read only (the engine works on a copy)
 	used  time.Time
 }
@@ -530,7 +530,7 @@ const (
 )
 
 // decoded returns the decoded state when e is what was kept for user.
-func (c *sessionCache) decoded(user string, e session.Entry) (flow.State, bool) {
+func (c *sessionCache) decoded(user string, e domain.Entry) (flow.State, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k, ok := c.entries[user]
@@ -540,7 +540,7 @@ func (c *sessionCache) decoded(user string, e session.Entry) (flow.State, bool) 
 	return k.state, true
 }
 
-func (c *sessionCache) put(user string, e session.Entry, st flow.State) {
+func (c *sessionCache) put(user string, e domain.Entry, st flow.State) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -611,7 +611,7 @@ func (r *Runner) Due(ctx context.Context, by time.Time, n int) ([]string, error)
 // Undelivered returns the replies of user's last turn when they are kept
 // and were not delivered, with the update they answered (for Delivered),
 // running the turn's actions again; none when they went out.
-func (r *Runner) Undelivered(ctx context.Context, user string) ([]flow.Reply, int64, error) {
+func (r *Runner) Undelivered(ctx context.Context, user string) ([]domain.Reply, int64, error) {
 	unlock := r.locks.lock(user)
 	defer unlock()
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -634,22 +634,22 @@ func (r *Runner) Undelivered(ctx context.Context, user string) ([]flow.Reply, in
 	return replies, st.LastSeq, nil
 }
 
-func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+func (r *Runner) act(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error) {
 	if fn, ok := r.actions[a.Kind]; ok {
 		return fn(ctx, user, a, st)
 	}
 	switch a.Kind {
-	case flow.DoEvidence, flow.DoEvidenceAdd:
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgNoEvidenceYet}}, nil
-	case flow.DoDraft:
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgNoDraftYet}}, nil
+	case domain.DoEvidence, domain.DoEvidenceAdd:
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: msgNoEvidenceYet}}, nil
+	case domain.DoDraft:
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: msgNoDraftYet}}, nil
 	}
 	return nil, fmt.Errorf("chat: no handler for action %q", a.Kind)
 }
 
 // erase removes the session and everything the erasers keep, then reports
 // the count. A failure leaves the session as it was, so /delete can be retried.
-func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []flow.Reply) ([]flow.Reply, error) {
+func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []domain.Reply) ([]domain.Reply, error) {
 	total := 0
 	for _, e := range r.erasers {
 		n, err := e.Erase(ctx, user)
@@ -666,7 +666,7 @@ func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []fl
 		return nil, fmt.Errorf("chat: erase session: %w", err)
 	}
 	total += n
-	if ts, ok := r.store.(session.Tombstones); ok && seq != 0 {
+	if ts, ok := r.store.(domain.Tombstones); ok && seq != 0 {
 		callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 		if err := ts.MarkErased(callCtx, seq); err != nil {
 			r.log.Warn("erasure not remembered; a redelivery of it would greet the person afresh", "user", user, "err", err)
@@ -674,7 +674,7 @@ func (r *Runner) erase(ctx context.Context, user string, seq int64, replies []fl
 		cancel()
 	}
 	r.log.Info("user data erased", "user", user, "items", total)
-	return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
+	return append(replies, domain.Reply{Kind: domain.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}), nil
 }
 
 var errNewerSchema = errors.New("chat: session written by a newer version of the bot")

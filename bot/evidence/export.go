@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // maxExportPart keeps each ZIP under Telegram's 50 MB upload limit.
@@ -19,7 +19,7 @@ const maxExportPart = 45 << 20
 // export packs the ledger into ZIPs: the files, manifest.json with all
 // metadata and hashes, and a readable list (证据清单.txt). The manifest and
 // the list, covering every item, are in the first part.
-func (s *Service) export(ctx context.Context, user string) ([]flow.Reply, error) {
+func (s *Service) export(ctx context.Context, user string) ([]domain.Reply, error) {
 	l, _, err := s.ledger.get(ctx, user)
 	if err != nil {
 		return notice(msgSaveFailed), err
@@ -32,7 +32,7 @@ func (s *Service) export(ctx context.Context, user string) ([]flow.Reply, error)
 	if err != nil {
 		return notice(msgSaveFailed), err
 	}
-	var replies []flow.Reply
+	var replies []domain.Reply
 	for i, data := range parts {
 		name := fmt.Sprintf("anning-evidence-%s.zip", now.In(beijing).Format("20060102-1504"))
 		text := fmt.Sprintf(msgExported, len(l.Items))
@@ -43,7 +43,7 @@ func (s *Service) export(ctx context.Context, user string) ([]flow.Reply, error)
 				text += "\n" + fmt.Sprintf(msgExported, len(l.Items))
 			}
 		}
-		replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: text, File: &flow.File{Name: name, Data: data}})
+		replies = append(replies, domain.Reply{Kind: domain.ReplyNotice, Text: text, File: &domain.File{Name: name, Data: data}})
 	}
 	s.Log.Info("evidence exported", "user", user, "items", len(l.Items), "parts", len(parts))
 	return replies, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -16,12 +17,12 @@ import (
 // store is one backend under test, with a way to let time pass beyond and
 // within its idle expiry.
 type store interface {
-	session.Store
-	session.Deduper
-	session.ReplyKeeper
-	session.Tombstones
-	session.Outbox
-	session.BatchDeliverer
+	domain.Store
+	domain.Deduper
+	domain.ReplyKeeper
+	domain.Tombstones
+	domain.Outbox
+	domain.BatchDeliverer
 }
 
 type backend struct {
@@ -96,7 +97,7 @@ var cases = []struct {
 		mustPut(t, s, "42", "a", 0)
 		mustPut(t, s, "42", "b", 1)
 		for _, stale := range []int64{0, 1, 3} {
-			if _, err := s.Put(ctx, "42", []byte("lost"), stale); !errors.Is(err, session.ErrConflict) {
+			if _, err := s.Put(ctx, "42", []byte("lost"), stale); !errors.Is(err, domain.ErrConflict) {
 				t.Errorf("put at rev %d: %v, want ErrConflict", stale, err)
 			}
 		}
@@ -173,7 +174,7 @@ var cases = []struct {
 						next := fmt.Sprintf("%s,%d.%d", e.Data, w, i)
 						if _, err := s.Put(ctx, "hot", []byte(next), e.Rev); err == nil {
 							break
-						} else if !errors.Is(err, session.ErrConflict) {
+						} else if !errors.Is(err, domain.ErrConflict) {
 							t.Error(err)
 							return
 						}
@@ -207,12 +208,12 @@ var cases = []struct {
 			}
 		}
 		want("42", 0, "")
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), session.Kept{Seq: 101, Replies: []byte("第一轮|的回复")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), domain.Kept{Seq: 101, Replies: []byte("第一轮|的回复")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		want("42", 101, "第一轮|的回复")
 		// A refused write leaves both the session and the replies as they were.
-		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), session.Kept{Seq: 102, Replies: []byte("lost")}, 0); !errors.Is(err, session.ErrConflict) {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), domain.Kept{Seq: 102, Replies: []byte("lost")}, 0); !errors.Is(err, domain.ErrConflict) {
 			t.Fatalf("stale put: %v", err)
 		}
 		want("42", 101, "第一轮|的回复")
@@ -226,13 +227,13 @@ var cases = []struct {
 		}
 		want("42", 101, "")
 		// Many at once: each only for its own update.
-		if _, err := s.PutWithReplies(ctx, "43", []byte("x"), session.Kept{Seq: 7, Replies: []byte("七")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "43", []byte("x"), domain.Kept{Seq: 7, Replies: []byte("七")}, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutWithReplies(ctx, "44", []byte("x"), session.Kept{Seq: 8, Replies: []byte("八")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "44", []byte("x"), domain.Kept{Seq: 8, Replies: []byte("八")}, 0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeliveredAll(ctx, []session.Delivery{{User: "43", Seq: 7}, {User: "44", Seq: 6}}); err != nil {
+		if err := s.DeliveredAll(ctx, []domain.Delivery{{User: "43", Seq: 7}, {User: "44", Seq: 6}}); err != nil {
 			t.Fatal(err)
 		}
 		want("43", 7, "")
@@ -240,14 +241,14 @@ var cases = []struct {
 		// A plain Put leaves what is kept; a PutWithReplies of Seq 0 removes it.
 		mustPut(t, s, "42", "state 2", 1)
 		want("42", 101, "")
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), session.Kept{}, 2); err != nil {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), domain.Kept{}, 2); err != nil {
 			t.Fatal(err)
 		}
 		want("42", 0, "")
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), session.Kept{Seq: 104, Replies: []byte("第四轮")}, 3); err != nil {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), domain.Kept{Seq: 104, Replies: []byte("第四轮")}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), session.Kept{Seq: 9, Replies: []byte("别人的")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), domain.Kept{Seq: 9, Replies: []byte("别人的")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.Delete(ctx, "42"); n != 1 || err != nil {
