@@ -243,7 +243,8 @@ func (m *Main) sweepEvidence(ctx context.Context) {
 	}
 }
 
-// Run serves until the input ends or ctx is cancelled.
+// Run serves every configured transport until ctx is cancelled (or the
+// terminal chat's input ends).
 func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	swept := make(chan struct{})
@@ -260,16 +261,38 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	if m.s3 != nil {
 		checks["evidence-s3"] = m.s3.Ping
 	}
-	startOps := func() {
-		if m.Config.HTTPAddr == "" {
-			return
-		}
+	// Late replies (OCR summaries) and file downloads go out by the door
+	// of each person's transport.
+	router := &domain.Router{}
+	m.Evidence.Fetch, m.Evidence.Notify = router, router
+	doors, err := m.transports(stdin, stdout, router, checks)
+	if err != nil {
+		return err
+	}
+	if m.Config.HTTPAddr != "" {
 		go func() {
 			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks, m.Metrics.Handler())); err != nil {
 				m.Log.Error("ops server stopped", "err", err)
 			}
 		}()
 	}
+	err = runAll(ctx, doors)
+	m.Runner.Flush(context.Background()) // deliveries not yet recorded, whichever transport made them
+	return err
+}
+
+// door is one configured transport, by the name of its users' namespace
+// (domain.TransportOf).
+type door struct {
+	name string
+	t    domain.Transport
+}
+
+// transports builds every configured transport over the one runner and
+// registers its door with the router: Telegram when TELEGRAM_BOT_TOKEN is
+// set, and the terminal chat only when no other transport is configured.
+func (m *Main) transports(stdin io.Reader, stdout io.Writer, router *domain.Router, checks map[string]ops.Check) ([]door, error) {
+	var doors []door
 	if m.Config.TelegramToken != "" {
 		bot, err := telegram.New(telegram.Config{
 			Token:         m.Config.TelegramToken,
@@ -286,18 +309,50 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			Meter:         m.telegramMeter(),
 		}, m.Runner)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
+		router.Register(domain.TransportTelegram, domain.Door{Notifier: bot, FileFetcher: bot})
 		checks["telegram"] = bot.Ping
-		startOps()
-		return bot.Run(ctx)
+		doors = append(doors, door{domain.TransportTelegram, bot})
 	}
-	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log,
-		SaveDir: m.documents().For("console")}
-	m.Evidence.Fetch, m.Evidence.Notify = c, c
-	startOps()
-	return c.Run(ctx, m.Runner)
+	// Another transport (the web chat, WEB_ADDR) joins here the same way:
+	// built over m.Runner, its door registered under its namespace
+	// (domain.TransportWeb), appended to doors.
+	if len(doors) == 0 {
+		c := &console.Console{In: stdin, Out: stdout, User: domain.TransportConsole, Interactive: isTerminal(stdin), Log: m.Log,
+			SaveDir: m.documents().For(domain.TransportConsole)}
+		router.Register(domain.TransportConsole, domain.Door{Notifier: c, FileFetcher: c})
+		doors = append(doors, door{domain.TransportConsole, runFunc(func(ctx context.Context) error { return c.Run(ctx, m.Runner) })})
+	}
+	return doors, nil
+}
+
+// runFunc makes a function a domain.Transport.
+type runFunc func(ctx context.Context) error
+
+func (f runFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// runAll runs every transport at once and shares their shutdown: when one
+// stops (ctx ended, the console's input ended, or it failed), the others
+// are told to stop too, and runAll returns once all have, with their errors.
+func runAll(ctx context.Context, doors []door) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(doors))
+	for _, d := range doors {
+		go func() {
+			err := d.t.Run(ctx)
+			cancel()
+			errs <- err
+		}()
+	}
+	var all []error
+	for range doors {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
 }
 
 // turnMeter and telegramMeter are the metrics, or no meter at all (not a

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -655,7 +656,9 @@ func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []domain.R
 
 // Notify sends replies outside a turn (e.g. an OCR result) to a person.
 func (b *Bot) Notify(ctx context.Context, user string, replies []domain.Reply) error {
-	chatID, err := strconv.ParseInt(user, 10, 64)
+	// Chat ids are kept bare (as before transports had namespaces), "tg:"
+	// accepted too.
+	chatID, err := strconv.ParseInt(strings.TrimPrefix(user, domain.TransportTelegram+":"), 10, 64)
 	if err != nil {
 		return fmt.Errorf("telegram: notify: bad user id: %w", err)
 	}
