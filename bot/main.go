@@ -23,6 +23,7 @@ import (
 	"github.com/anning-bot/anning/bot/config"
 	"github.com/anning-bot/anning/bot/console"
 	"github.com/anning-bot/anning/bot/diag"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/evidence/facts"
@@ -112,7 +113,7 @@ type Main struct {
 	Config   config.Config
 	Log      *slog.Logger
 	Runner   *chat.Runner
-	Store    session.Store
+	Store    domain.Store
 	Evidence *evidence.Service
 	Metrics  *metrics.Metrics
 	redis    *session.Redis // for the readiness check; nil without Redis
@@ -130,9 +131,9 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if cfg.HTTPAddr != "" {
 		m.Metrics = metrics.New() // without the ops server nobody reads them: no work for them
 	}
-	var ledger session.Store
-	var outbox session.Outbox        // replies held back by Telegram's flood control (polling)
-	var batch session.BatchDeliverer // deliveries recorded many at a time
+	var ledger domain.Store
+	var outbox domain.Outbox        // replies held back by Telegram's flood control (polling)
+	var batch domain.BatchDeliverer // deliveries recorded many at a time
 	if cfg.UsesRedis() {
 		session.SetRedisLogger(log)
 		client, err := session.NewRedisClient(session.RedisConfig{URL: cfg.RedisURL, Addrs: cfg.RedisAddrs,
@@ -178,11 +179,11 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if cfg.EvidenceS3.Endpoint != "" {
 		where.Evidence = "s3"
 	}
-	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, session.RepliesTTL, where))
+	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, domain.RepliesTTL, where))
 	m.Runner = chat.NewRunner(engine, m.Store, chat.Options{
 		Log:     log,
 		Meter:   m.turnMeter(),
-		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
+		Actions: map[string]chat.ActionFunc{domain.DoEvidenceAdd: ev.Add, domain.DoEvidence: ev.Command, domain.DoDraft: drafts.Act},
 		Erasers: []chat.Eraser{ev, m.documents()},
 		Notices: ev.Notices,
 		Hear:    ev.Rules.Heard,
@@ -214,7 +215,7 @@ func (m *Main) openBlobs() (evidence.BlobStore, error) {
 	return m.s3, nil
 }
 
-func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger session.Store, log *slog.Logger) (*evidence.Service, error) {
+func newEvidence(cfg config.Config, blobs evidence.BlobStore, ledger domain.Store, log *slog.Logger) (*evidence.Service, error) {
 	ocr := evidence.NewOCR(max(runtime.GOMAXPROCS(0)/2, 1), time.Minute) // GOMAXPROCS follows a container's CPU limit
 	if !ocr.Available() {
 		log.Warn("tesseract not found: evidence is kept without OCR (apt-get install tesseract-ocr tesseract-ocr-chi-sim)")
@@ -249,7 +250,8 @@ func (m *Main) sweepEvidence(ctx context.Context) {
 	}
 }
 
-// Run serves until the input ends or ctx is cancelled.
+// Run serves every configured transport until ctx is cancelled (or the
+// terminal chat's input ends).
 func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	swept := make(chan struct{})
@@ -271,16 +273,39 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	if m.s3 != nil {
 		ready("evidence-s3", m.s3.Ping)
 	}
-	startOps := func() {
-		if m.Config.HTTPAddr == "" {
-			return
-		}
+	// Late replies (OCR summaries) and file downloads go out by the door
+	// of each person's transport.
+	router := &domain.Router{}
+	m.Evidence.Fetch, m.Evidence.Notify = router, router
+	doors, err := m.transports(stdin, stdout, router, ready)
+	if err != nil {
+		return err
+	}
+	m.resumeOCR(ctx) // now that their transports can fetch and notify
+	if m.Config.HTTPAddr != "" {
 		go func() {
 			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks, m.Metrics.Handler()), listen.Limits{}); err != nil {
 				m.Log.Error("ops server stopped", "err", err)
 			}
 		}()
 	}
+	err = runAll(ctx, doors)
+	m.Runner.Flush(context.Background()) // deliveries not yet recorded, whichever transport made them
+	return err
+}
+
+// door is one configured transport, by the name of its users' namespace
+// (domain.TransportOf).
+type door struct {
+	name string
+	t    domain.Transport
+}
+
+// transports builds every configured transport over the one runner and
+// registers its door with the router: Telegram when TELEGRAM_BOT_TOKEN is
+// set, and the terminal chat only when no other transport is configured.
+func (m *Main) transports(stdin io.Reader, stdout io.Writer, router *domain.Router, ready func(string, ops.Check)) ([]door, error) {
+	var doors []door
 	if m.Config.TelegramToken != "" {
 		bot, err := telegram.New(telegram.Config{
 			Token:         m.Config.TelegramToken,
@@ -297,20 +322,50 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			Meter:         m.telegramMeter(),
 		}, m.Runner)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
-		m.resumeOCR(ctx)
+		router.Register(domain.TransportTelegram, domain.Door{Notifier: bot, FileFetcher: bot})
 		ready("telegram", bot.Ping)
-		startOps()
-		return bot.Run(ctx)
+		doors = append(doors, door{domain.TransportTelegram, bot})
 	}
-	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log,
-		SaveDir: m.documents().For("console")}
-	m.Evidence.Fetch, m.Evidence.Notify = c, c
-	m.resumeOCR(ctx)
-	startOps()
-	return c.Run(ctx, m.Runner)
+	// Another transport (the web chat, WEB_ADDR) joins here the same way:
+	// built over m.Runner, its door registered under its namespace
+	// (domain.TransportWeb), appended to doors.
+	if len(doors) == 0 {
+		c := &console.Console{In: stdin, Out: stdout, User: domain.TransportConsole, Interactive: isTerminal(stdin), Log: m.Log,
+			SaveDir: m.documents().For(domain.TransportConsole)}
+		router.Register(domain.TransportConsole, domain.Door{Notifier: c, FileFetcher: c})
+		doors = append(doors, door{domain.TransportConsole, runFunc(func(ctx context.Context) error { return c.Run(ctx, m.Runner) })})
+	}
+	return doors, nil
+}
+
+// runFunc makes a function a domain.Transport.
+type runFunc func(ctx context.Context) error
+
+func (f runFunc) Run(ctx context.Context) error { return f(ctx) }
+
+// runAll runs every transport at once and shares their shutdown: when one
+// stops (ctx ended, the console's input ended, or it failed), the others
+// are told to stop too, and runAll returns once all have, with their errors.
+func runAll(ctx context.Context, doors []door) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(doors))
+	for _, d := range doors {
+		go func() {
+			err := d.t.Run(ctx)
+			cancel()
+			errs <- err
+		}()
+	}
+	var all []error
+	for range doors {
+		if err := <-errs; err != nil {
+			all = append(all, err)
+		}
+	}
+	return errors.Join(all...)
 }
 
 // resumeOCR takes up the images left waiting for OCR by the last run.

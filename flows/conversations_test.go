@@ -15,6 +15,7 @@ import (
 
 	"github.com/anning-bot/anning/bot/chat"
 	"github.com/anning-bot/anning/bot/console"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
@@ -112,7 +113,7 @@ func runScript(t *testing.T, set *flow.Set, file string, visited map[string]bool
 	drafts := &draft.Service{Templates: tpl, Now: func() time.Time { return testNow }}
 	runner := chat.NewRunner(engine, session.NewMemory(0, nil), chat.Options{
 		Hear:    rules.Heard,
-		Actions: map[string]chat.ActionFunc{flow.DoDraft: drafts.Act},
+		Actions: map[string]chat.ActionFunc{domain.DoDraft: drafts.Act},
 		Observe: func(_ string, out flow.Output) {
 			for _, v := range out.Visited {
 				visited[v] = true
@@ -124,14 +125,14 @@ func runScript(t *testing.T, set *flow.Set, file string, visited map[string]bool
 	})
 	lastRef := ""
 	for i, turn := range sc.Turns {
-		var ev flow.Event
+		var ev domain.Event
 		what := ""
 		switch {
 		case turn.Send != nil && turn.Press == 0:
-			ev = flow.Event{Kind: flow.EventText, Text: *turn.Send}
+			ev = domain.Event{Kind: domain.EventText, Text: *turn.Send}
 			what = "send " + *turn.Send
 		case turn.Send == nil && turn.Press > 0:
-			ev = flow.Event{Kind: flow.EventPick, Ref: lastRef, Index: turn.Press - 1}
+			ev = domain.Event{Kind: domain.EventPick, Ref: lastRef, Index: turn.Press - 1}
 			what = "press " + itoa(turn.Press)
 		default:
 			t.Fatalf("%s: turn %d: write either send: or press:", file, i+1)

@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 )
 
@@ -49,9 +50,9 @@ const (
 // where runs one message from a state and tells where it led: the targets
 // of the intents the bot went to or offered.
 func classifyTurn(e *flow.Engine, st flow.State, text string) (went string, offers []string, crisis bool) {
-	out := e.Handle(st, flow.Event{Kind: flow.EventText, Text: text})
+	out := e.Handle(st, domain.Event{Kind: domain.EventText, Text: text})
 	for _, r := range out.Replies {
-		if r.Kind == flow.ReplyCrisis {
+		if r.Kind == domain.ReplyCrisis {
 			crisis = true
 		}
 	}
@@ -61,7 +62,7 @@ func classifyTurn(e *flow.Engine, st flow.State, text string) (went string, offe
 	}
 	// A detour says the intent's "understood" line: find which.
 	for _, r := range out.Replies {
-		if r.Kind != flow.ReplyNotice {
+		if r.Kind != domain.ReplyNotice {
 			continue
 		}
 		for _, id := range u.Order {
@@ -135,7 +136,7 @@ func midFlowStates(t *testing.T, e *flow.Engine) map[string]flow.State {
 		var st flow.State
 		var out flow.Output
 		for _, text := range path {
-			out = e.Handle(st, flow.Event{Kind: flow.EventText, Text: text})
+			out = e.Handle(st, domain.Event{Kind: domain.EventText, Text: text})
 			st = out.State
 		}
 		states[st.Flow+"."+st.Step] = st
@@ -312,11 +313,11 @@ func BenchmarkUnderstand(b *testing.B) {
 func BenchmarkFreeTextTurn(b *testing.B) {
 	set := loadSet(b)
 	e := flow.NewEngine(set, func() time.Time { return testNow })
-	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/menu"}).State
+	st := e.Handle(flow.State{}, domain.Event{Kind: domain.EventText, Text: "/menu"}).State
 	msgs := benchMessages(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		e.Handle(st, flow.Event{Kind: flow.EventText, Text: msgs[i%len(msgs)]})
+		e.Handle(st, domain.Event{Kind: domain.EventText, Text: msgs[i%len(msgs)]})
 	}
 }
 

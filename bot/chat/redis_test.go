@@ -13,7 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/anning-bot/anning/bot/chat"
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
+
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -187,7 +188,7 @@ func BenchmarkRedisTurn(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	evs := []flow.Event{text("4"), text("5")}
+	evs := []domain.Event{text("4"), text("5")}
 	before := cnt.n.Load()
 	b.ReportAllocs()
 	i := 0
@@ -214,7 +215,7 @@ func BenchmarkRedisMemoryPerSession(b *testing.B) {
 	mem := session.NewMemory(0, nil)
 	r = chat.NewRunner(engine(b), mem, chat.Options{})
 	for i, in := range walk {
-		if _, err := r.Handle(ctx, "walker", flow.Event{Kind: flow.EventText, Text: in, Seq: int64(i + 1)}); err != nil {
+		if _, err := r.Handle(ctx, "walker", domain.Event{Kind: domain.EventText, Text: in, Seq: int64(i + 1)}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/anning-bot/anning/bot/chat"
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -57,10 +57,10 @@ func TestRedisRefusalIsBusyAtOnce(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			start := time.Now()
-			replies, err := r.Handle(ctx, "42", flow.Event{Kind: flow.EventText, Text: "/start", Seq: 7})
+			replies, err := r.Handle(ctx, "42", domain.Event{Kind: domain.EventText, Text: "/start", Seq: 7})
 			took := time.Since(start)
 			t.Logf("refused turn answered in %v: %v", took, err)
-			if !errors.Is(err, session.ErrRefused) || errors.Is(err, chat.ErrUnsettled) {
+			if !errors.Is(err, domain.ErrRefused) || errors.Is(err, chat.ErrUnsettled) {
 				t.Fatalf("error %v: want a refusal, not an unsettled turn", err)
 			}
 			if len(replies) != 1 || replies[0].Text != chat.MsgBusy {

@@ -17,9 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/internal/wait"
-	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/content"
 )
 
@@ -40,7 +40,7 @@ const maxAttempts = 10
 // broke), or the kept replies of an applied turn that could not be read.
 var errUnsure = errors.New("chat: unsure whether the turn was applied")
 
-// errNotApplied marks a save the store refused outright (session.ErrRefused)
+// errNotApplied marks a save the store refused outright (domain.ErrRefused)
 // after a read that found the update not applied yet: the turn's fate is
 // known, and the person is told "busy" at once, with no waiting.
 var errNotApplied = errors.New("chat: the store refused the turn")
@@ -54,7 +54,7 @@ var ErrUnsettled = errors.New("chat: turn unsettled; deliver the update again")
 
 // ActionFunc carries out one action of a turn for user, after the new state
 // is saved, and returns replies to send after the engine's.
-type ActionFunc func(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error)
+type ActionFunc func(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error)
 
 // Eraser deletes everything one part of the bot keeps for a user (evidence
 // files, say) and reports how many items it removed.
@@ -70,7 +70,7 @@ type Observer func(user string, out flow.Output)
 // one at a time, in the order they arrive.
 type Runner struct {
 	engine  *flow.Engine
-	store   session.Store
+	store   domain.Store
 	log     *slog.Logger
 	actions map[string]ActionFunc
 	erasers []Eraser
@@ -80,8 +80,8 @@ type Runner struct {
 	observe Observer
 	meter   Meter
 	hear    func(text string, now time.Time) map[string]string
-	outbox  session.Outbox // nil: replies cannot be held
-	batch   session.BatchDeliverer
+	outbox  domain.Outbox // nil: replies cannot be held
+	batch   domain.BatchDeliverer
 	locks   keyedMutex
 	cache   sessionCache
 	// storeFailing: the last store call of a turn failed (not a conflict);
@@ -95,7 +95,7 @@ type Runner struct {
 
 // Options configure a Runner.
 type Options struct {
-	Actions map[string]ActionFunc // by flow.Action kind
+	Actions map[string]ActionFunc // by domain.Action kind
 	Erasers []Eraser
 	// Notices are the messages of content/notices.yaml (default: the
 	// embedded ones).
@@ -112,10 +112,10 @@ type Options struct {
 	Hear func(text string, now time.Time) map[string]string
 	// Outbox notes replies held back after their update was confirmed
 	// (see Hold); default: the store, when it is one.
-	Outbox session.Outbox
+	Outbox domain.Outbox
 	// Batch records deliveries (see Delivered) many at a time; default: the
 	// store, when it can.
-	Batch session.BatchDeliverer
+	Batch domain.BatchDeliverer
 }
 
 // Meter times turns for the operator's metrics (and counts active people).
@@ -127,7 +127,7 @@ type Meter interface {
 }
 
 // NewRunner returns a runner over the engine and store.
-func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
+func NewRunner(engine *flow.Engine, store domain.Store, opt Options) *Runner {
 	if opt.Timeout == 0 {
 		opt.Timeout = 3 * time.Second
 	}
@@ -140,13 +140,13 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 	if opt.Notices == nil {
 		opt.Notices = content.DefaultNotices()
 	}
-	if ob, ok := store.(session.Outbox); ok && opt.Outbox == nil {
+	if ob, ok := store.(domain.Outbox); ok && opt.Outbox == nil {
 		opt.Outbox = ob
 	}
-	if bd, ok := store.(session.BatchDeliverer); ok && opt.Batch == nil {
+	if bd, ok := store.(domain.BatchDeliverer); ok && opt.Batch == nil {
 		opt.Batch = bd
 	}
-	if _, ok := store.(session.ReplyKeeper); !ok {
+	if _, ok := store.(domain.ReplyKeeper); !ok {
 		opt.Outbox, opt.Batch = nil, nil // nothing to take up from, nothing to record
 	}
 	return &Runner{engine: engine, store: store, log: opt.Log, actions: opt.Actions,
@@ -159,14 +159,14 @@ func NewRunner(engine *flow.Engine, store session.Store, opt Options) *Runner {
 // to resend: nothing was changed. When the store failed in a way that leaves
 // it unknown whether the turn was applied, the session is read again for up
 // to UnsureFor; if the store stays away, ErrUnsettled comes with no replies.
-func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+func (r *Runner) Handle(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
 	start := time.Now()
 	if r.meter != nil {
 		defer func() { r.meter.Turn(user, time.Since(start)) }()
 	}
 	unlock := r.locks.lock(user)
 	defer unlock()
-	if r.hear != nil && ev.Kind == flow.EventText && !strings.HasPrefix(strings.TrimSpace(ev.Text), "/") {
+	if r.hear != nil && ev.Kind == domain.EventText && !strings.HasPrefix(strings.TrimSpace(ev.Text), "/") {
 		ev.Heard = r.hear(ev.Text, r.engine.Now())
 	}
 	var unsureSince time.Time
@@ -179,7 +179,7 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 			attempt-- // not a collision to back off from: it reads this time
 			continue
 		}
-		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
+		if errors.Is(err, domain.ErrConflict) && attempt < maxAttempts {
 			// Another process wrote first: wait a random moment so the two
 			// stop colliding, then recompute from its state.
 			if backoff(ctx, attempt) == nil {
@@ -236,7 +236,7 @@ func backoff(ctx context.Context, attempt int) error {
 // value; an id at or below the last one is a redelivery only within this window.
 const redeliveryWindow = 48 * time.Hour
 
-func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
+func (r *Runner) redelivered(st flow.State, ev domain.Event) bool {
 	if ev.Seq == 0 || ev.Seq > st.LastSeq {
 		return false
 	}
@@ -247,8 +247,8 @@ func (r *Runner) redelivered(st flow.State, ev flow.Event) bool {
 // erasedBy tells a redelivery of the update that erased everything (its
 // answer never reached the platform) from a first message: without a
 // session, it would greet the person afresh and store a new session.
-func (r *Runner) erasedBy(ctx context.Context, entry session.Entry, seq int64) (bool, error) {
-	ts, ok := r.store.(session.Tombstones)
+func (r *Runner) erasedBy(ctx context.Context, entry domain.Entry, seq int64) (bool, error) {
+	ts, ok := r.store.(domain.Tombstones)
 	if !ok || entry.Rev != 0 || seq == 0 {
 		return false, nil
 	}
@@ -261,7 +261,7 @@ func (r *Runner) erasedBy(ctx context.Context, entry session.Entry, seq int64) (
 	return erased, nil
 }
 
-func busy() []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: MsgBusy}} }
+func busy() []domain.Reply { return []domain.Reply{{Kind: domain.ReplyNotice, Text: MsgBusy}} }
 
 // errStale means a turn that skipped its read found the session changed by
 // someone else: it runs again at once, reading it.
@@ -270,9 +270,9 @@ var errStale = errors.New("chat: the session kept by this process was stale")
 // try runs one attempt of a turn. When this process holds the session it
 // last wrote for user (and the store can write over it unread), the read is
 // skipped: the write then applies only if nobody wrote since, else errStale.
-func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies []flow.Reply, err error) {
+func (r *Runner) try(ctx context.Context, user string, ev domain.Event) (replies []domain.Reply, err error) {
 	entry, unread := r.cache.latest(user)
-	if _, ok := r.store.(session.Overwriter); !ok || r.storeFailing.Load() {
+	if _, ok := r.store.(domain.Overwriter); !ok || r.storeFailing.Load() {
 		// While the store fails, a turn reads first: a failed read is
 		// answered "busy" at once, where a failed write leaves the person
 		// waiting to learn whether it landed.
@@ -284,9 +284,9 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 		}
 		r.cache.drop(user) // whatever happened, the next attempt reads
 		switch {
-		case unread && errors.Is(err, session.ErrConflict):
+		case unread && errors.Is(err, domain.ErrConflict):
 			err = errStale
-		case !errors.Is(err, session.ErrConflict) && !errors.Is(err, errNewerSchema):
+		case !errors.Is(err, domain.ErrConflict) && !errors.Is(err, errNewerSchema):
 			r.storeFailing.Store(true)
 		}
 	}()
@@ -300,7 +300,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 		if erased, err := r.erasedBy(ctx, entry, ev.Seq); err != nil {
 			return nil, err
 		} else if erased {
-			return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
+			return []domain.Reply{{Kind: domain.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
 		}
 	}
 	st, decoded := r.cache.decoded(user, entry)
@@ -321,15 +321,15 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 		replies, err := r.finishErasure(ctx, user, ev.Seq)
 		if err != nil {
 			r.log.Warn("erasure still unfinished", "user", user, "err", err)
-			return []flow.Reply{{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_unfinished")}}, nil
+			return []domain.Reply{{Kind: domain.ReplyNotice, Text: r.notices.Get("erase_unfinished")}}, nil
 		}
-		return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_finished")}), nil
+		return append(replies, domain.Reply{Kind: domain.ReplyNotice, Text: r.notices.Get("erase_finished")}), nil
 	}
 	if r.redelivered(st, ev) {
 		if unread {
 			// Decided on the session as this process last wrote it, and
 			// nothing is written to find out whether that is still so.
-			return nil, session.ErrConflict
+			return nil, domain.ErrConflict
 		}
 		// The platform sent an update this session already applied (a retry
 		// after a crash, a timeout or a shutdown). Applying it again would
@@ -357,7 +357,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 			return replies, nil
 		}
 		r.log.Info("redelivered update: current question shown again", "user", user, "seq", ev.Seq)
-		return r.engine.Handle(st, flow.Event{Kind: flow.EventResend}).Replies, nil
+		return r.engine.Handle(st, domain.Event{Kind: domain.EventResend}).Replies, nil
 	}
 	out := r.engine.Handle(st, ev)
 	if ev.Seq != 0 {
@@ -366,7 +366,7 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 		out.State.LastSeq = ev.Seq
 	}
 	for _, a := range out.Actions {
-		if a.Kind == flow.DoErase {
+		if a.Kind == domain.DoErase {
 			return r.erase(ctx, user, ev.Seq, entry.Rev, out.Replies)
 		}
 	}
@@ -381,16 +381,16 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 	rev, err := r.save(callCtx, user, data, keep, entry, unread)
 	cancel()
-	if errors.Is(err, session.ErrConflict) {
+	if errors.Is(err, domain.ErrConflict) {
 		return nil, err
 	}
-	if errors.Is(err, session.ErrRefused) {
+	if errors.Is(err, domain.ErrRefused) {
 		return nil, fmt.Errorf("chat: save session: %w: %w", errNotApplied, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: save session: %w: %w", errUnsure, err)
 	}
-	r.cache.put(user, session.Entry{Data: data, Rev: rev}, out.State)
+	r.cache.put(user, domain.Entry{Data: data, Rev: rev}, out.State)
 	r.storeFailing.Store(false)
 	r.deliv.superseded(user) // the write replaced the replies kept before
 	if r.observe != nil {
@@ -401,13 +401,13 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies [
 
 // runActions carries out a turn's actions and adds their replies. A failed
 // action is logged; its replies (usually a notice) still go out.
-func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Action, st flow.State, replies []flow.Reply) []flow.Reply {
+func (r *Runner) runActions(ctx context.Context, user string, actions []domain.Action, st flow.State, replies []domain.Reply) []domain.Reply {
 	if len(actions) == 0 {
 		return replies
 	}
 	// Each action's replies go where the engine placed them (after the
 	// text of the step that asked for it), else at the end.
-	at := make([][]flow.Reply, len(replies)+1)
+	at := make([][]domain.Reply, len(replies)+1)
 	for _, a := range actions {
 		more, err := r.act(ctx, user, a, st)
 		if err != nil {
@@ -419,7 +419,7 @@ func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Act
 		}
 		at[i] = append(at[i], more...)
 	}
-	out := make([]flow.Reply, 0, len(replies)+len(actions))
+	out := make([]domain.Reply, 0, len(replies)+len(actions))
 	for i, rep := range replies {
 		out = append(out, at[i]...)
 		out = append(out, rep)
@@ -431,31 +431,31 @@ func (r *Runner) runActions(ctx context.Context, user string, actions []flow.Act
 // update: the engine's replies, and the actions to run again (they are
 // idempotent: evidence already kept is recognised, drafts are rebuilt).
 type kept struct {
-	Replies []flow.Reply  `json:"r,omitempty"`
-	Actions []flow.Action `json:"a,omitempty"`
+	Replies []domain.Reply  `json:"r,omitempty"`
+	Actions []domain.Action `json:"a,omitempty"`
 }
 
 // keepOf encodes what the turn for update seq leaves for a redelivery; an
 // update without a platform id cannot come again and leaves nothing.
-func keepOf(seq int64, out flow.Output) (session.Kept, error) {
+func keepOf(seq int64, out flow.Output) (domain.Kept, error) {
 	if seq == 0 {
-		return session.Kept{}, nil
+		return domain.Kept{}, nil
 	}
 	data, err := json.Marshal(kept{Replies: out.Replies, Actions: out.Actions})
 	if err != nil {
-		return session.Kept{}, fmt.Errorf("chat: encode replies: %w", err)
+		return domain.Kept{}, fmt.Errorf("chat: encode replies: %w", err)
 	}
-	return session.Kept{Seq: seq, Replies: data}, nil
+	return domain.Kept{Seq: seq, Replies: data}, nil
 }
 
 // save writes the new state over prev, with what the turn leaves for a
 // redelivery when the store keeps it, and returns the new revision; unread:
 // prev is what this process last wrote, not read again this turn.
-func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, prev session.Entry, unread bool) (int64, error) {
-	if ow, ok := r.store.(session.Overwriter); ok && unread {
+func (r *Runner) save(ctx context.Context, user string, data []byte, keep domain.Kept, prev domain.Entry, unread bool) (int64, error) {
+	if ow, ok := r.store.(domain.Overwriter); ok && unread {
 		return ow.PutOver(ctx, user, data, keep, prev)
 	}
-	if rk, ok := r.store.(session.ReplyKeeper); ok && keep.Seq != 0 {
+	if rk, ok := r.store.(domain.ReplyKeeper); ok && keep.Seq != 0 {
 		return rk.PutWithReplies(ctx, user, data, keep, prev.Rev)
 	}
 	return r.store.Put(ctx, user, data, prev.Rev)
@@ -464,8 +464,8 @@ func (r *Runner) save(ctx context.Context, user string, data []byte, keep sessio
 // replay returns the replies of the turn that applied update seq, from the
 // copy kept with the session, running its actions again: ok is false when
 // nothing is kept for it. Replies that were delivered are not sent again.
-func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]flow.Reply, bool, error) {
-	rk, ok := r.store.(session.ReplyKeeper)
+func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.State) ([]domain.Reply, bool, error) {
+	rk, ok := r.store.(domain.ReplyKeeper)
 	if !ok {
 		return nil, false, nil
 	}
@@ -500,7 +500,7 @@ func (r *Runner) replay(ctx context.Context, user string, seq int64, st flow.Sta
 // reaching another process, or this one restarted, within that time sends
 // the replies once more.)
 func (r *Runner) Delivered(ctx context.Context, user string, seq int64) {
-	if _, ok := r.store.(session.ReplyKeeper); !ok || seq == 0 {
+	if _, ok := r.store.(domain.ReplyKeeper); !ok || seq == 0 {
 		return
 	}
 	if r.deliv.add(user, seq) {
@@ -523,7 +523,7 @@ func (r *Runner) Flush(ctx context.Context) {
 	var err error
 	if r.batch != nil {
 		err = r.batch.DeliveredAll(ctx, pending)
-	} else if rk, ok := r.store.(session.ReplyKeeper); ok {
+	} else if rk, ok := r.store.(domain.ReplyKeeper); ok {
 		for _, d := range pending {
 			err = errors.Join(err, rk.Delivered(ctx, d.User, d.Seq))
 		}
@@ -579,13 +579,13 @@ func (d *deliveries) superseded(user string) {
 }
 
 // take returns the deliveries to record and clears them.
-func (d *deliveries) take() []session.Delivery {
+func (d *deliveries) take() []domain.Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.scheduled = false
-	out := make([]session.Delivery, 0, len(d.pending))
+	out := make([]domain.Delivery, 0, len(d.pending))
 	for user, seq := range d.pending {
-		out = append(out, session.Delivery{User: user, Seq: seq})
+		out = append(out, domain.Delivery{User: user, Seq: seq})
 	}
 	clear(d.pending)
 	return out
@@ -600,7 +600,7 @@ type sessionCache struct {
 }
 
 type cachedEntry struct {
-	entry session.Entry
+	entry domain.Entry
 	state flow.State // entry.Data decoded; read only (the engine works on a copy)
 	used  time.Time
 }
@@ -611,7 +611,7 @@ const (
 )
 
 // latest returns the session this process last wrote for user.
-func (c *sessionCache) latest(user string) (session.Entry, bool) {
+func (c *sessionCache) latest(user string) (domain.Entry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k, ok := c.entries[user]
@@ -619,7 +619,7 @@ func (c *sessionCache) latest(user string) (session.Entry, bool) {
 }
 
 // decoded returns the decoded state when e is what was kept for user.
-func (c *sessionCache) decoded(user string, e session.Entry) (flow.State, bool) {
+func (c *sessionCache) decoded(user string, e domain.Entry) (flow.State, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k, ok := c.entries[user]
@@ -629,7 +629,7 @@ func (c *sessionCache) decoded(user string, e session.Entry) (flow.State, bool) 
 	return k.state, true
 }
 
-func (c *sessionCache) put(user string, e session.Entry, st flow.State) {
+func (c *sessionCache) put(user string, e domain.Entry, st flow.State) {
 	now := time.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -700,7 +700,7 @@ func (r *Runner) Due(ctx context.Context, by time.Time, n int) ([]string, error)
 // Undelivered returns the replies of user's last turn when they are kept
 // and were not delivered, with the update they answered (for Delivered),
 // running the turn's actions again; none when they went out.
-func (r *Runner) Undelivered(ctx context.Context, user string) ([]flow.Reply, int64, error) {
+func (r *Runner) Undelivered(ctx context.Context, user string) ([]domain.Reply, int64, error) {
 	unlock := r.locks.lock(user)
 	defer unlock()
 	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
@@ -723,15 +723,15 @@ func (r *Runner) Undelivered(ctx context.Context, user string) ([]flow.Reply, in
 	return replies, st.LastSeq, nil
 }
 
-func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+func (r *Runner) act(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error) {
 	if fn, ok := r.actions[a.Kind]; ok {
 		return fn(ctx, user, a, st)
 	}
 	switch a.Kind {
-	case flow.DoEvidence, flow.DoEvidenceAdd:
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgNoEvidenceYet}}, nil
-	case flow.DoDraft:
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgNoDraftYet}}, nil
+	case domain.DoEvidence, domain.DoEvidenceAdd:
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: msgNoEvidenceYet}}, nil
+	case domain.DoDraft:
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: msgNoDraftYet}}, nil
 	}
 	return nil, fmt.Errorf("chat: no handler for action %q", a.Kind)
 }
@@ -744,7 +744,7 @@ func (r *Runner) act(ctx context.Context, user string, a flow.Action, st flow.St
 // cannot be written nothing changed and /delete can be retried; if a later
 // step fails, the person is told the erasure is unfinished, and it is
 // finished on their next message, whatever it is.
-func (r *Runner) erase(ctx context.Context, user string, seq, rev int64, replies []flow.Reply) ([]flow.Reply, error) {
+func (r *Runner) erase(ctx context.Context, user string, seq, rev int64, replies []domain.Reply) ([]domain.Reply, error) {
 	marker, err := Encode(flow.State{Erasing: true, LastSeq: seq, Updated: r.engine.Now().Unix()})
 	if err != nil {
 		return nil, err
@@ -753,7 +753,7 @@ func (r *Runner) erase(ctx context.Context, user string, seq, rev int64, replies
 	_, err = r.store.Put(callCtx, user, marker, rev)
 	cancel()
 	r.cache.drop(user)
-	if errors.Is(err, session.ErrConflict) {
+	if errors.Is(err, domain.ErrConflict) {
 		return nil, err
 	}
 	if err != nil {
@@ -762,14 +762,14 @@ func (r *Runner) erase(ctx context.Context, user string, seq, rev int64, replies
 	more, err := r.finishErasure(ctx, user, seq)
 	if err != nil {
 		r.log.Warn("erasure unfinished; it resumes with the person's next message", "user", user, "err", err)
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_unfinished")}}, nil
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: r.notices.Get("erase_unfinished")}}, nil
 	}
 	return append(replies, more...), nil
 }
 
 // finishErasure runs every eraser and then deletes the session (with its
 // marker); each step may be run again.
-func (r *Runner) finishErasure(ctx context.Context, user string, seq int64) ([]flow.Reply, error) {
+func (r *Runner) finishErasure(ctx context.Context, user string, seq int64) ([]domain.Reply, error) {
 	total := 0
 	for _, e := range r.erasers {
 		n, err := e.Erase(ctx, user)
@@ -786,7 +786,7 @@ func (r *Runner) finishErasure(ctx context.Context, user string, seq int64) ([]f
 		return nil, fmt.Errorf("chat: erase session: %w", err)
 	}
 	total += n
-	if ts, ok := r.store.(session.Tombstones); ok && seq != 0 {
+	if ts, ok := r.store.(domain.Tombstones); ok && seq != 0 {
 		callCtx, cancel := context.WithTimeout(ctx, r.timeout)
 		if err := ts.MarkErased(callCtx, seq); err != nil {
 			r.log.Warn("erasure not remembered; a redelivery of it would greet the person afresh", "user", user, "err", err)
@@ -794,7 +794,7 @@ func (r *Runner) finishErasure(ctx context.Context, user string, seq int64) ([]f
 		cancel()
 	}
 	r.log.Info("user data erased", "user", user, "items", total)
-	return []flow.Reply{{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}}, nil
+	return []domain.Reply{{Kind: domain.ReplyNotice, Text: fmt.Sprintf(msgErased, total)}}, nil
 }
 
 var errNewerSchema = errors.New("chat: session written by a newer version of the bot")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/anning-bot/anning/bot/chat"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/content"
@@ -26,9 +27,9 @@ func engine(t testing.TB) *flow.Engine {
 	return flow.NewEngine(set, func() time.Time { return testNow })
 }
 
-func text(s string) flow.Event { return flow.Event{Kind: flow.EventText, Text: s} }
+func text(s string) domain.Event { return domain.Event{Kind: domain.EventText, Text: s} }
 
-func stored(t *testing.T, s session.Store, user string) flow.State {
+func stored(t *testing.T, s domain.Store, user string) flow.State {
 	t.Helper()
 	e, err := s.Get(context.Background(), user)
 	if err != nil {
@@ -99,7 +100,7 @@ func TestDecodedSessionReusedOnlyWhenUnchanged(t *testing.T) {
 	mem := session.NewMemory(0, nil)
 	a := chat.NewRunner(engine(t), mem, chat.Options{})
 	b := chat.NewRunner(engine(t), mem, chat.Options{})
-	ev := func(s string, seq int64) flow.Event { return flow.Event{Kind: flow.EventText, Text: s, Seq: seq} }
+	ev := func(s string, seq int64) domain.Event { return domain.Event{Kind: domain.EventText, Text: s, Seq: seq} }
 	if _, err := a.Handle(ctx, "u", ev("/start", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +130,10 @@ func TestDecodedSessionReusedOnlyWhenUnchanged(t *testing.T) {
 	}
 }
 
-type failingStore struct{ session.Store }
+type failingStore struct{ domain.Store }
 
-func (failingStore) Get(context.Context, string) (session.Entry, error) {
-	return session.Entry{}, errors.New("connection refused")
+func (failingStore) Get(context.Context, string) (domain.Entry, error) {
+	return domain.Entry{}, errors.New("connection refused")
 }
 
 func TestStoreDownGivesBusyMessage(t *testing.T) {
@@ -183,9 +184,9 @@ func TestRedeliveredErasureStartsNothing(t *testing.T) {
 	mem := session.NewMemory(0, nil)
 	r := chat.NewRunner(engine(t), mem, chat.Options{})
 	for i, in := range []string{"/start", "1", "/delete"} {
-		r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: in, Seq: int64(100 + i)})
+		r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: in, Seq: int64(100 + i)})
 	}
-	confirm := flow.Event{Kind: flow.EventText, Text: "确认删除", Seq: 103}
+	confirm := domain.Event{Kind: domain.EventText, Text: "确认删除", Seq: 103}
 	if replies, _ := r.Handle(ctx, "u", confirm); !strings.Contains(render(replies), "项数据") {
 		t.Fatalf("erase: %s", render(replies))
 	}
@@ -196,7 +197,7 @@ func TestRedeliveredErasureStartsNothing(t *testing.T) {
 	if e, _ := mem.Get(ctx, "u"); e.Rev != 0 {
 		t.Errorf("a redelivered erasure started a session: %+v", e)
 	}
-	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/start", Seq: 104}); !strings.Contains(render(replies), "你好") {
+	if replies, _ := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/start", Seq: 104}); !strings.Contains(render(replies), "你好") {
 		t.Errorf("a new message after the erasure: %s", render(replies))
 	}
 }
@@ -258,7 +259,7 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 	}
 }
 
-func render(rs []flow.Reply) string {
+func render(rs []domain.Reply) string {
 	var b strings.Builder
 	for _, r := range rs {
 		b.WriteString(r.Text + "\n")
@@ -277,7 +278,7 @@ func BenchmarkRunnerTurn(b *testing.B) {
 	if _, err := r.Handle(ctx, "u", text("2")); err != nil {
 		b.Fatal(err)
 	}
-	evs := []flow.Event{text("4"), text("5")} // step 4 from the five-step list, and back
+	evs := []domain.Event{text("4"), text("5")} // step 4 from the five-step list, and back
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
@@ -295,7 +296,7 @@ func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)
 	r := chat.NewRunner(engine(t), mem, chat.Options{})
-	ev := flow.Event{Kind: flow.EventText, Text: "/law", Seq: 1001}
+	ev := domain.Event{Kind: domain.EventText, Text: "/law", Seq: 1001}
 	if replies, err := r.Handle(ctx, "u", ev); err != nil || len(replies) == 0 {
 		t.Fatalf("first delivery: %v %v", replies, err)
 	}
@@ -304,14 +305,14 @@ func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
 	if err != nil || !strings.Contains(render(replies), "想看哪方面的法律规定") {
 		t.Fatalf("redelivery: %v\n%s", err, render(replies))
 	}
-	older := flow.Event{Kind: flow.EventText, Text: "1", Seq: 999}
+	older := domain.Event{Kind: domain.EventText, Text: "1", Seq: 999}
 	if replies, _ := r.Handle(ctx, "u", older); len(replies) != 0 {
 		t.Fatal("an older update was applied after a newer one")
 	}
 	if e2, _ := mem.Get(ctx, "u"); e2.Rev != e1.Rev {
 		t.Fatal("a redelivery changed the session")
 	}
-	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 1002}); !strings.Contains(render(replies), "第一千零三十三条") {
+	if replies, _ := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "1", Seq: 1002}); !strings.Contains(render(replies), "第一千零三十三条") {
 		t.Fatalf("the next update was not applied:\n%s", render(replies))
 	}
 }
@@ -324,7 +325,7 @@ func TestLowerUpdateIDAfterLongSilenceIsNew(t *testing.T) {
 	data, _ := chat.Encode(old)
 	mem.Put(ctx, "u", data, 0)
 	r := chat.NewRunner(engine(t), mem, chat.Options{})
-	replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 12345})
+	replies, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 12345})
 	if err != nil || !strings.Contains(render(replies), "想看哪方面的法律规定") {
 		t.Fatalf("update with a restarted id ignored: %v\n%s", err, render(replies))
 	}
@@ -352,14 +353,14 @@ func TestRedeliveryResendsTheWholeReply(t *testing.T) {
 	mem := session.NewMemory(0, nil)
 	var acted int
 	r := chat.NewRunner(engine(t), mem, chat.Options{Actions: map[string]chat.ActionFunc{
-		flow.DoEvidence: func(context.Context, string, flow.Action, flow.State) ([]flow.Reply, error) {
+		domain.DoEvidence: func(context.Context, string, domain.Action, flow.State) ([]domain.Reply, error) {
 			acted++
-			return []flow.Reply{{Kind: flow.ReplyNotice, Text: "证据清单"}}, nil
+			return []domain.Reply{{Kind: domain.ReplyNotice, Text: "证据清单"}}, nil
 		}}})
-	if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 10}); err != nil {
+	if _, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 10}); err != nil {
 		t.Fatal(err)
 	}
-	pick := flow.Event{Kind: flow.EventText, Text: "1", Seq: 11}
+	pick := domain.Event{Kind: domain.EventText, Text: "1", Seq: 11}
 	first, err := r.Handle(ctx, "u", pick)
 	if err != nil || !strings.Contains(render(first), "第一千零三十三条") {
 		t.Fatalf("first delivery: %v\n%s", err, render(first))
@@ -372,7 +373,7 @@ func TestRedeliveryResendsTheWholeReply(t *testing.T) {
 	if st := stored(t, mem, "u"); st.Step != rev.Step || st.LastSeq != 11 {
 		t.Errorf("redelivery changed the session: %+v", st)
 	}
-	ev := flow.Event{Kind: flow.EventText, Text: "/evidence", Seq: 12}
+	ev := domain.Event{Kind: domain.EventText, Text: "/evidence", Seq: 12}
 	if replies, _ := r.Handle(ctx, "u", ev); !strings.Contains(render(replies), "证据清单") {
 		t.Fatalf("evidence: %s", render(replies))
 	}
@@ -381,7 +382,7 @@ func TestRedeliveryResendsTheWholeReply(t *testing.T) {
 	}
 
 	plain := chat.NewRunner(engine(t), plainStore{session.NewMemory(0, nil)}, chat.Options{})
-	plain.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 10})
+	plain.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 10})
 	plain.Handle(ctx, "u", pick)
 	if replies, _ := plain.Handle(ctx, "u", pick); strings.Contains(render(replies), "第一千零三十三条") ||
 		!strings.Contains(render(replies), "还想看其他法条吗") {
@@ -392,7 +393,7 @@ func TestRedeliveryResendsTheWholeReply(t *testing.T) {
 // plainStore hides the memory store's ReplyKeeper side.
 type plainStore struct{ m *session.Memory }
 
-func (p plainStore) Get(ctx context.Context, u string) (session.Entry, error) { return p.m.Get(ctx, u) }
+func (p plainStore) Get(ctx context.Context, u string) (domain.Entry, error) { return p.m.Get(ctx, u) }
 func (p plainStore) Put(ctx context.Context, u string, d []byte, rev int64) (int64, error) {
 	return p.m.Put(ctx, u, d, rev)
 }
@@ -409,11 +410,11 @@ type flakyStore struct {
 	puts       int
 }
 
-func (f *flakyStore) PutWithReplies(ctx context.Context, u string, d []byte, rep session.Kept, rev int64) (int64, error) {
+func (f *flakyStore) PutWithReplies(ctx context.Context, u string, d []byte, rep domain.Kept, rev int64) (int64, error) {
 	return f.write(func() (int64, error) { return f.Memory.PutWithReplies(ctx, u, d, rep, rev) })
 }
 
-func (f *flakyStore) PutOver(ctx context.Context, u string, d []byte, rep session.Kept, prev session.Entry) (int64, error) {
+func (f *flakyStore) PutOver(ctx context.Context, u string, d []byte, rep domain.Kept, prev domain.Entry) (int64, error) {
 	return f.write(func() (int64, error) { return f.Memory.PutOver(ctx, u, d, rep, prev) })
 }
 
@@ -431,12 +432,12 @@ func (f *flakyStore) write(put func() (int64, error)) (int64, error) {
 	return put()
 }
 
-func (f *flakyStore) Get(ctx context.Context, u string) (session.Entry, error) {
+func (f *flakyStore) Get(ctx context.Context, u string) (domain.Entry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.downReads > 0 && f.puts > 0 {
 		f.downReads--
-		return session.Entry{}, errors.New("session: redis get: connection refused")
+		return domain.Entry{}, errors.New("session: redis get: connection refused")
 	}
 	return f.Memory.Get(ctx, u)
 }
@@ -449,11 +450,11 @@ func TestUnsureSaveIsResolvedNotAnsweredBusy(t *testing.T) {
 	for _, landed := range []bool{true, false} {
 		f := &flakyStore{Memory: session.NewMemory(0, nil)}
 		r := chat.NewRunner(engine(t), f, chat.Options{UnsureFor: 5 * time.Second})
-		if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 20}); err != nil {
+		if _, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 20}); err != nil {
 			t.Fatal(err)
 		}
 		f.failPut, f.applyFirst, f.downReads, f.puts = true, landed, 3, 0
-		replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 21})
+		replies, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "1", Seq: 21})
 		if err != nil || !strings.Contains(render(replies), "第一千零三十三条") {
 			t.Fatalf("landed=%v: %v\n%s", landed, err, render(replies))
 		}
@@ -468,9 +469,9 @@ func TestUnsureSaveIsResolvedNotAnsweredBusy(t *testing.T) {
 	// redelivery settles it once the store is back.
 	f := &flakyStore{Memory: session.NewMemory(0, nil)}
 	r := chat.NewRunner(engine(t), f, chat.Options{UnsureFor: 200 * time.Millisecond})
-	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 20})
+	r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 20})
 	f.failPut, f.applyFirst, f.downReads, f.puts = true, true, 1000, 0
-	pick := flow.Event{Kind: flow.EventText, Text: "1", Seq: 21}
+	pick := domain.Event{Kind: domain.EventText, Text: "1", Seq: 21}
 	replies, err := r.Handle(ctx, "u", pick)
 	if !errors.Is(err, chat.ErrUnsettled) || len(replies) != 0 {
 		t.Fatalf("store gone: %v %q", err, render(replies))
@@ -494,7 +495,7 @@ func TestDeliveredRepliesAreNotSentTwice(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)
 	r := chat.NewRunner(engine(t), mem, chat.Options{})
-	law := flow.Event{Kind: flow.EventText, Text: "/law", Seq: 30}
+	law := domain.Event{Kind: domain.EventText, Text: "/law", Seq: 30}
 	if _, err := r.Handle(ctx, "u", law); err != nil {
 		t.Fatal(err)
 	}
@@ -502,7 +503,7 @@ func TestDeliveredRepliesAreNotSentTwice(t *testing.T) {
 	if replies, err := r.Handle(ctx, "u", law); err != nil || len(replies) != 0 {
 		t.Errorf("a delivered update's redelivery was answered: %v %s", err, render(replies))
 	}
-	pick := flow.Event{Kind: flow.EventText, Text: "1", Seq: 31}
+	pick := domain.Event{Kind: domain.EventText, Text: "1", Seq: 31}
 	r.Handle(ctx, "u", pick)
 	r.Delivered(ctx, "u", 30) // late, for an older update: changes nothing
 	if replies, _ := r.Handle(ctx, "u", pick); !strings.Contains(render(replies), "第一千零三十三条") {
@@ -516,7 +517,7 @@ func TestUpdatesAfterAnIDResetAreAllApplied(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)
 	r := chat.NewRunner(engine(t), mem, chat.Options{})
-	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 900000})
+	r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 900000})
 	e, _ := mem.Get(ctx, "u")
 	st, _ := chat.Decode(e.Data)
 	st.Updated -= int64((72 * time.Hour).Seconds()) // three days of silence
@@ -524,8 +525,8 @@ func TestUpdatesAfterAnIDResetAreAllApplied(t *testing.T) {
 	if _, err := mem.Put(ctx, "u", data, e.Rev); err != nil {
 		t.Fatal(err)
 	}
-	r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 12345})
-	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "1", Seq: 12346}); !strings.Contains(render(replies), "第一千零三十三条") {
+	r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 12345})
+	if replies, _ := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "1", Seq: 12346}); !strings.Contains(render(replies), "第一千零三十三条") {
 		t.Errorf("the second update after the reset was not applied: %s", render(replies))
 	}
 }
@@ -542,7 +543,7 @@ func TestRedeliveryWindowFollowsTheInjectedClock(t *testing.T) {
 	for _, start := range []time.Time{time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC), testNow, time.Date(2099, 6, 1, 0, 0, 0, 0, time.UTC)} {
 		now := start
 		r := chat.NewRunner(flow.NewEngine(set, func() time.Time { return now }), session.NewMemory(0, nil), chat.Options{})
-		law := flow.Event{Kind: flow.EventText, Text: "/law", Seq: 40}
+		law := domain.Event{Kind: domain.EventText, Text: "/law", Seq: 40}
 		r.Handle(ctx, "u", law)
 		r.Delivered(ctx, "u", 40)
 		now = start.Add(47 * time.Hour)
@@ -561,10 +562,10 @@ func TestRedeliveryWindowFollowsTheInjectedClock(t *testing.T) {
 // after "还需要生成其他文书吗？").
 func TestActionRepliesPrecedeTheNextQuestion(t *testing.T) {
 	ctx := context.Background()
-	draftAct := func(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: "草稿正文"}}, nil
+	draftAct := func(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error) {
+		return []domain.Reply{{Kind: domain.ReplyNotice, Text: "草稿正文"}}, nil
 	}
-	r := chat.NewRunner(engine(t), session.NewMemory(0, nil), chat.Options{Actions: map[string]chat.ActionFunc{flow.DoDraft: draftAct}})
+	r := chat.NewRunner(engine(t), session.NewMemory(0, nil), chat.Options{Actions: map[string]chat.ActionFunc{domain.DoDraft: draftAct}})
 	r.Handle(ctx, "u", text("/draft"))
 	r.Handle(ctx, "u", text("亲友告知声明"))
 	replies, err := r.Handle(ctx, "u", text("都没有"))
@@ -605,12 +606,12 @@ func TestUnfinishedErasureResumes(t *testing.T) {
 	er := &failingEraser{fails: 1}
 	r := chat.NewRunner(engine(t), mem, chat.Options{Erasers: []chat.Eraser{er}})
 	for i, in := range []string{"/start", "1", "/delete"} {
-		if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: in, Seq: int64(200 + i)}); err != nil {
+		if _, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: in, Seq: int64(200 + i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	notices := content.DefaultNotices()
-	replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "确认删除", Seq: 203})
+	replies, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "确认删除", Seq: 203})
 	if err != nil || strings.TrimSpace(render(replies)) != notices.Get("erase_unfinished") {
 		t.Fatalf("erasure with a failing step: %v %q", err, render(replies))
 	}
@@ -619,14 +620,14 @@ func TestUnfinishedErasureResumes(t *testing.T) {
 	if !st.Erasing || st.Flow != "" || len(st.Vars) != 0 || len(st.History) != 0 {
 		t.Errorf("after an unfinished erasure the session holds %+v; want only the marker", st)
 	}
-	replies, err = r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "你好", Seq: 204})
+	replies, err = r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "你好", Seq: 204})
 	if err != nil || !strings.Contains(render(replies), notices.Get("erase_finished")) {
 		t.Fatalf("the next message: %v %q", err, render(replies))
 	}
 	if e, _ := mem.Get(ctx, "u"); e.Rev != 0 || er.calls != 2 {
 		t.Errorf("after the resumed erasure: entry %+v, eraser called %d times", e, er.calls)
 	}
-	if replies, _ := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/start", Seq: 205}); !strings.Contains(render(replies), "你好") {
+	if replies, _ := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/start", Seq: 205}); !strings.Contains(render(replies), "你好") {
 		t.Errorf("a new start after the erasure: %s", render(replies))
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/anning-bot/anning/bot/chat"
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/session"
 )
 
@@ -27,16 +27,16 @@ func TestStaleUpdateCountedAndLogged(t *testing.T) {
 	meter := &staleMeter{}
 	r := chat.NewRunner(engine(t), session.NewMemory(0, nil), chat.Options{Meter: meter,
 		Log: slog.New(slog.NewTextHandler(&logs, nil))})
-	if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 1001}); err != nil {
+	if _, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 1001}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "/law", Seq: 1001}); err != nil {
+	if _, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "/law", Seq: 1001}); err != nil {
 		t.Fatal(err)
 	}
 	if n := meter.stale.Load(); n != 0 {
 		t.Fatalf("a redelivery of the last update counted as stale (%d)", n)
 	}
-	if replies, err := r.Handle(ctx, "u", flow.Event{Kind: flow.EventText, Text: "我的秘密 13800138000", Seq: 999}); err != nil || len(replies) != 0 {
+	if replies, err := r.Handle(ctx, "u", domain.Event{Kind: domain.EventText, Text: "我的秘密 13800138000", Seq: 999}); err != nil || len(replies) != 0 {
 		t.Fatalf("stale update answered: %v %v", replies, err)
 	}
 	if n := meter.stale.Load(); n != 1 {

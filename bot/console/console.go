@@ -15,13 +15,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
-
-// Handler runs one turn; *chat.Runner implements it.
-type Handler interface {
-	Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error)
-}
 
 // Console is one terminal conversation.
 type Console struct {
@@ -38,7 +33,7 @@ type Console struct {
 const banner = "安宁 · 终端对话。输入 /help 查看命令，/file 路径 提交证据文件，/quit 或 Ctrl+D 退出。"
 
 // Run chats until the input ends, /quit is typed or ctx is done.
-func (c *Console) Run(ctx context.Context, h Handler) error {
+func (c *Console) Run(ctx context.Context, h domain.Handler) error {
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -47,7 +42,7 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 	// Greet a new person, or pick up a saved conversation where it stopped.
 	// A person at a terminal is greeted at once; piped input is read first,
 	// so a script that starts with /start is not greeted twice.
-	open := flow.Event{Kind: flow.EventOpen}
+	open := domain.Event{Kind: domain.EventOpen}
 	if c.Interactive {
 		c.turn(ctx, h, open)
 	}
@@ -86,21 +81,21 @@ func (c *Console) Run(ctx context.Context, h Handler) error {
 
 // event turns a typed line into an event: "/file PATH" submits a file as
 // evidence (what sending a photo is on Telegram), anything else is text.
-func (c *Console) event(line string) flow.Event {
+func (c *Console) event(line string) domain.Event {
 	if path, ok := strings.CutPrefix(strings.TrimSpace(line), "/file"); ok && (path == "" || path[0] == ' ') {
 		path = strings.TrimSpace(path)
-		a := &flow.Attachment{ID: path, Name: filepath.Base(path)}
+		a := &domain.Attachment{ID: path, Name: filepath.Base(path)}
 		if fi, err := os.Stat(path); err == nil {
 			a.Size = fi.Size()
 		}
-		return flow.Event{Kind: flow.EventAttachment, Attachment: a}
+		return domain.Event{Kind: domain.EventAttachment, Attachment: a}
 	}
-	return flow.Event{Kind: flow.EventText, Text: line}
+	return domain.Event{Kind: domain.EventText, Text: line}
 }
 
 // turn runs one event and prints the replies; a failed turn has already
 // produced a reply asking the person to resend, so the chat goes on.
-func (c *Console) turn(ctx context.Context, h Handler, ev flow.Event) {
+func (c *Console) turn(ctx context.Context, h domain.Handler, ev domain.Event) {
 	replies, err := h.Handle(ctx, c.User, ev)
 	if err != nil {
 		c.Log.Error("turn failed", "err", err)
@@ -115,7 +110,7 @@ func (c *Console) printf(format string, args ...any) {
 	fmt.Fprintf(c.Out, format, args...)
 }
 
-func (c *Console) print(replies []flow.Reply) {
+func (c *Console) print(replies []domain.Reply) {
 	c.outMu.Lock()
 	defer c.outMu.Unlock()
 	for i, r := range replies {
@@ -131,7 +126,7 @@ func (c *Console) print(replies []flow.Reply) {
 
 // save writes a document the bot sent next to the person, under its own name
 // (never a path from elsewhere).
-func (c *Console) save(f *flow.File) string {
+func (c *Console) save(f *domain.File) string {
 	dir := c.SaveDir
 	if dir == "" {
 		dir = "."
@@ -147,13 +142,13 @@ func (c *Console) save(f *flow.File) string {
 }
 
 // Notify prints replies that come outside a turn (e.g. an OCR result).
-func (c *Console) Notify(_ context.Context, _ string, replies []flow.Reply) error {
+func (c *Console) Notify(_ context.Context, _ string, replies []domain.Reply) error {
 	c.print(replies)
 	return nil
 }
 
 // Fetch opens the file a /file command named.
-func (c *Console) Fetch(_ context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+func (c *Console) Fetch(_ context.Context, _ string, a *domain.Attachment) (io.ReadCloser, error) {
 	f, err := os.Open(a.ID)
 	if err != nil {
 		return nil, fmt.Errorf("console: open %s: %w", a.Name, err)
@@ -169,18 +164,18 @@ func readLine(r *bufio.Reader) (string, error) {
 
 // Render formats replies as the console shows them; conversation tests match
 // their expectations against this text.
-func Render(replies []flow.Reply) string {
+func Render(replies []domain.Reply) string {
 	var b strings.Builder
 	for i, r := range replies {
 		if i > 0 {
 			b.WriteString("\n")
 		}
 		switch r.Kind {
-		case flow.ReplyCitation:
+		case domain.ReplyCitation:
 			b.WriteString("【法条】")
-		case flow.ReplyChannel:
+		case domain.ReplyChannel:
 			b.WriteString("【渠道】")
-		case flow.ReplyCrisis:
+		case domain.ReplyCrisis:
 			b.WriteString("【重要】")
 		}
 		b.WriteString(r.Text)
@@ -237,7 +232,7 @@ func folderName(user string) string {
 
 // writeFile copies the document to path as it is read (an export may be
 // larger than what should be held in memory).
-func writeFile(path string, f *flow.File) error {
+func writeFile(path string, f *domain.File) error {
 	r, err := f.Reader()
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 )
 
@@ -39,7 +40,7 @@ type Meter interface {
 
 // Act builds the draft named by the step's `with: {kind: ...}` from the
 // person's answers and evidence, as a chat message and a DOCX document.
-func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+func (s *Service) Act(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error) {
 	kind := a.With["kind"]
 	c := Case{Vars: map[string]string{}, Now: s.Now()}
 	for k, v := range st.Vars {
@@ -71,16 +72,16 @@ func (s *Service) Act(ctx context.Context, user string, a flow.Action, st flow.S
 	if err != nil {
 		return nil, err
 	}
-	replies := []flow.Reply{{Kind: flow.ReplyNotice, Text: Text(doc)}}
+	replies := []domain.Reply{{Kind: domain.ReplyNotice, Text: Text(doc)}}
 	if pending > 0 {
-		replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: fmt.Sprintf(msgPending, pending)})
+		replies = append(replies, domain.Reply{Kind: domain.ReplyNotice, Text: fmt.Sprintf(msgPending, pending)})
 	}
 	data, err := DOCX(doc, c.Now)
 	if err != nil {
 		return replies, err
 	}
 	name := fmt.Sprintf("%s-%s.docx", doc.Title, c.Now.In(beijing).Format("20060102"))
-	replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, File: &flow.File{Name: name, Data: data},
+	replies = append(replies, domain.Reply{Kind: domain.ReplyNotice, File: &domain.File{Name: name, Data: data},
 		Text: "同一份草稿的 Word 文件。请先把【请填写】的地方补全、核对事实，再发送或打印。这是自助文书草稿，不是律师意见。"})
 	if s.Meter != nil {
 		s.Meter.Draft(kind)

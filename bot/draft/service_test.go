@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/flow"
 )
@@ -28,7 +29,7 @@ func TestEvidenceFactsOnlyOnceConfirmed(t *testing.T) {
 		}}}
 	build := func(vars map[string]string) string {
 		t.Helper()
-		replies, err := s.Act(context.Background(), "u", flow.Action{Kind: flow.DoDraft, With: map[string]string{"kind": "police-report"}}, flow.State{Vars: vars})
+		replies, err := s.Act(context.Background(), "u", domain.Action{Kind: domain.DoDraft, With: map[string]string{"kind": "police-report"}}, flow.State{Vars: vars})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +63,7 @@ func TestEvidenceFactsOnlyOnceConfirmed(t *testing.T) {
 func TestBefore2026FollowsTheAnswersPrecision(t *testing.T) {
 	s := &draft.Service{Templates: templates(t), Now: func() time.Time { return time.Date(2026, 11, 27, 2, 0, 0, 0, time.UTC) }}
 	for first, want := range map[string]bool{"2026-01 中旬": false, "2026-01": false, "2026": false, "2026-03-15": false, "2025-12": true, "2025": true, "2025-12-31": true} {
-		replies, err := s.Act(context.Background(), "u", flow.Action{Kind: flow.DoDraft, With: map[string]string{"kind": "police-report"}},
+		replies, err := s.Act(context.Background(), "u", domain.Action{Kind: domain.DoDraft, With: map[string]string{"kind": "police-report"}},
 			flow.State{Vars: map[string]string{"first_contact": first}})
 		if err != nil {
 			t.Fatal(err)

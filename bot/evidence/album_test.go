@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/flow"
 )
@@ -30,7 +31,7 @@ func TestAlbumIsAcknowledgedAndSummarisedOnce(t *testing.T) {
 	evidence.AlbumWait = 200 * time.Millisecond
 	s, in, _ := newService(t, evidence.NewOCR(1, time.Minute))
 	for _, name := range []string{"sms1_tg.jpg", "wechat2_tg.jpg", "calllog3_tg.jpg", "sms1_tg.jpg"} {
-		r, err := s.Add(ctx, "42", flow.Action{Kind: flow.DoEvidenceAdd, Attachment: &flow.Attachment{ID: name, Group: "album-1"}}, flow.State{})
+		r, err := s.Add(ctx, "42", domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{ID: name, Group: "album-1"}}, flow.State{})
 		if err != nil || len(r) != 0 {
 			t.Fatalf("%s: an album item was answered on its own: %v %+v", name, err, r)
 		}
@@ -65,11 +66,11 @@ func TestRecordingsAreKept(t *testing.T) {
 	f.extra["clip.mp4"] = append([]byte("\x00\x00\x00\x20ftypisom\x00\x00\x02\x00"), bytes.Repeat([]byte{3}, 8192)...)
 	f.extra["wechat.amr"] = append([]byte("#!AMR\n"), bytes.Repeat([]byte{4}, 1024)...)
 	for name, want := range map[string]string{"call.m4a": "录音", "voice.ogg": "录音，时长 1分05秒", "clip.mp4": "视频", "wechat.amr": "录音"} {
-		a := &flow.Attachment{ID: name, Name: "x.dat"}
+		a := &domain.Attachment{ID: name, Name: "x.dat"}
 		if name == "voice.ogg" {
 			a.Duration = 65
 		}
-		r, err := s.Add(ctx, "42", flow.Action{Kind: flow.DoEvidenceAdd, Attachment: a}, flow.State{})
+		r, err := s.Add(ctx, "42", domain.Action{Kind: domain.DoEvidenceAdd, Attachment: a}, flow.State{})
 		if err != nil || len(r) != 1 || !strings.Contains(r[0].Text, "保存为第") || !strings.Contains(r[0].Text, want) || !strings.Contains(r[0].Text, "原样保存") {
 			t.Errorf("%s: %v %+v", name, err, r)
 		}

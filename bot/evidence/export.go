@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 )
 
@@ -18,7 +19,7 @@ import (
 const maxExportPart = 45 << 20
 
 // Exports are streamed: each ZIP part is written as the transport reads it
-// (flow.File.Open), from the kept files opened one at a time, so an export
+// (domain.File.Open), from the kept files opened one at a time, so an export
 // costs a few buffers of memory whatever its size. Measured in
 // TestExportMemoryBounded (150 MB of evidence): see its log line.
 const (
@@ -45,7 +46,7 @@ type exportTry struct {
 // metadata and hashes, and a readable list (证据清单.txt). The manifest and
 // the list, covering every item, are in the first part. A file no longer
 // kept is left out and marked so in both.
-func (s *Service) export(ctx context.Context, user string, st flow.State) ([]flow.Reply, error) {
+func (s *Service) export(ctx context.Context, user string, st flow.State) ([]domain.Reply, error) {
 	l, _, err := s.ledger.get(ctx, user)
 	if err != nil {
 		return notice(msgSaveFailed), err
@@ -100,7 +101,7 @@ func (s *Service) export(ctx context.Context, user string, st flow.State) ([]flo
 	e := &exportJob{s: s, user: user, l: l, missing: missing, now: now, parts: parts, release: release}
 	timer := time.AfterFunc(exportHold, release)
 	e.release = func() { timer.Stop(); release() }
-	var replies []flow.Reply
+	var replies []domain.Reply
 	base := "anning-evidence-" + now.In(beijing).Format("20060102-1504")
 	for i := range parts {
 		name := base + ".zip"
@@ -116,7 +117,7 @@ func (s *Service) export(ctx context.Context, user string, st flow.State) ([]flo
 				text += "\n" + first
 			}
 		}
-		replies = append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: text, File: &flow.File{Name: name, Open: e.opener(i)}})
+		replies = append(replies, domain.Reply{Kind: domain.ReplyNotice, Text: text, File: &domain.File{Name: name, Open: e.opener(i)}})
 	}
 	s.Log.Info("evidence exported", "user", user, "items", len(l.Items), "parts", len(parts), "missing", len(missing))
 	return replies, nil

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/content"
@@ -27,7 +28,7 @@ import (
 // nothing of them is held in memory.
 type pdfFetcher struct{ size int64 }
 
-func (f pdfFetcher) Fetch(_ context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+func (f pdfFetcher) Fetch(_ context.Context, _ string, a *domain.Attachment) (io.ReadCloser, error) {
 	var seed uint64
 	fmt.Sscan(a.ID, &seed)
 	body := io.LimitReader(&prng{rand.NewPCG(seed, 1)}, f.size-9)
@@ -50,16 +51,16 @@ func addPDFs(t *testing.T, s *evidence.Service, user string, n int, size int64) 
 	t.Helper()
 	s.Fetch = pdfFetcher{size: size}
 	for i := range n {
-		r, err := s.Add(ctx, user, flow.Action{Kind: flow.DoEvidenceAdd, Attachment: &flow.Attachment{ID: fmt.Sprint(i + 1), Size: size}}, flow.State{})
+		r, err := s.Add(ctx, user, domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{ID: fmt.Sprint(i + 1), Size: size}}, flow.State{})
 		if err != nil || !strings.Contains(r[0].Text, "保存为第") {
 			t.Fatalf("add %d: %v %+v", i, err, r)
 		}
 	}
 }
 
-func exportAs(t *testing.T, s *evidence.Service, user string, seq int64) []flow.Reply {
+func exportAs(t *testing.T, s *evidence.Service, user string, seq int64) []domain.Reply {
 	t.Helper()
-	r, err := s.Command(ctx, user, flow.Action{Kind: flow.DoEvidence, With: map[string]string{"op": "导出"}}, flow.State{LastSeq: seq})
+	r, err := s.Command(ctx, user, domain.Action{Kind: domain.DoEvidence, With: map[string]string{"op": "导出"}}, flow.State{LastSeq: seq})
 	if err != nil {
 		t.Fatalf("export: %v", err)
 	}

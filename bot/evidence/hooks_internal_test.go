@@ -1,6 +1,6 @@
 package evidence
 
-import "github.com/anning-bot/anning/bot/session"
+import "github.com/anning-bot/anning/bot/domain"
 
 // TakeSlot holds one of the OCR slots until the returned func is called
 // (tests: an image that waits, as when the bot stops before reading it).
@@ -10,4 +10,4 @@ func (o *OCR) TakeSlot() (release func()) {
 }
 
 // UseLedger points the service at another ledger store (tests: a restart).
-func (s *Service) UseLedger(st session.Store) { s.ledger = ledgers{store: st} }
+func (s *Service) UseLedger(st domain.Store) { s.ledger = ledgers{store: st} }

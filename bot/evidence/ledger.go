@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/evidence/facts"
-	"github.com/anning-bot/anning/bot/session"
 )
 
 // OCR states of an item.
@@ -85,7 +85,7 @@ func (l *Ledger) totalSize() int64 {
 }
 
 // ledgers reads and updates ledgers with compare-and-set.
-type ledgers struct{ store session.Store }
+type ledgers struct{ store domain.Store }
 
 func (s ledgers) get(ctx context.Context, user string) (Ledger, int64, error) {
 	e, err := s.store.Get(ctx, user)
@@ -121,7 +121,7 @@ func (s ledgers) update(ctx context.Context, user string, fn func(*Ledger) error
 			return Ledger{}, fmt.Errorf("evidence: encode ledger: %w", err)
 		}
 		_, err = s.store.Put(ctx, user, data, rev)
-		if errors.Is(err, session.ErrConflict) {
+		if errors.Is(err, domain.ErrConflict) {
 			continue
 		}
 		if err != nil {
@@ -129,5 +129,5 @@ func (s ledgers) update(ctx context.Context, user string, fn func(*Ledger) error
 		}
 		return l, nil
 	}
-	return Ledger{}, fmt.Errorf("evidence: save ledger: %w", session.ErrConflict)
+	return Ledger{}, fmt.Errorf("evidence: save ledger: %w", domain.ErrConflict)
 }

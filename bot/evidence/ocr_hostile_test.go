@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/session"
@@ -134,7 +135,7 @@ func TestPendingOCRResumedAfterRestart(t *testing.T) {
 	first := evidence.NewService(blobs, store, evidence.NewOCR(1, time.Minute), nil)
 	first.Fetch = testdataFetcher{}
 	release := first.OCR.TakeSlot()
-	r, err := first.Add(ctx, "42", flow.Action{Kind: flow.DoEvidenceAdd, Attachment: &flow.Attachment{ID: "sms1_tg.jpg"}}, flow.State{})
+	r, err := first.Add(ctx, "42", domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{ID: "sms1_tg.jpg"}}, flow.State{})
 	if err != nil || !strings.Contains(r[0].Text, "正在识别") {
 		t.Fatalf("add: %v %+v", err, r)
 	}

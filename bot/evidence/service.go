@@ -14,23 +14,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/draft"
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
-	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/content"
 )
 
 // Fetcher downloads an attachment's bytes; each transport has its own
-// (Telegram: getFile and the file endpoint; console: a local path).
-type Fetcher interface {
-	Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, error)
-}
+// (Telegram: getFile and the file endpoint; console: a local path), and
+// main gives the service a domain.Router that picks the person's.
+type Fetcher = domain.FileFetcher
 
 // Notifier sends replies to a person outside a turn, e.g. when OCR is done.
-type Notifier interface {
-	Notify(ctx context.Context, user string, replies []flow.Reply) error
-}
+type Notifier = domain.Notifier
 
 // Limits bound what one person may keep.
 type Limits struct {
@@ -70,7 +67,7 @@ type Meter interface {
 }
 
 // NewService wires a service; ledger keeps the per-person evidence lists.
-func NewService(blobs BlobStore, ledger session.Store, ocr *OCR, rules *facts.Rules) *Service {
+func NewService(blobs BlobStore, ledger domain.Store, ocr *OCR, rules *facts.Rules) *Service {
 	return &Service{Blobs: blobs, OCR: ocr, Rules: rules, Limits: DefaultLimits, Now: time.Now,
 		Log: slog.New(slog.DiscardHandler), Notices: content.DefaultNotices(), ledger: ledgers{store: ledger},
 		exports: make(chan struct{}, MaxExports)}
@@ -98,7 +95,7 @@ const (
 
 // Add is the action for an attachment: download, check, keep, acknowledge,
 // and read it with OCR in the background.
-func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.State) ([]flow.Reply, error) {
+func (s *Service) Add(ctx context.Context, user string, a domain.Action, _ flow.State) ([]domain.Reply, error) {
 	att := a.Attachment
 	if att == nil {
 		return nil, errors.New("evidence: add without attachment")
@@ -116,8 +113,8 @@ func (s *Service) Add(ctx context.Context, user string, a flow.Action, _ flow.St
 	if len(l.Items) >= s.Limits.MaxCount || l.totalSize()+att.Size > s.Limits.MaxTotal {
 		return notice(fmt.Sprintf(msgFull, s.Limits.MaxCount, s.Limits.MaxTotal>>20)), nil
 	}
-	body, err := s.Fetch.Fetch(ctx, att)
-	if errors.Is(err, flow.ErrAttachmentTooLarge) {
+	body, err := s.Fetch.Fetch(ctx, user, att)
+	if errors.Is(err, domain.ErrAttachmentTooLarge) {
 		// The platform will never hand it over: "send it again" cannot work.
 		return notice(msgTooLarge), nil
 	}
@@ -210,7 +207,7 @@ func durationText(sec int) string {
 	return fmt.Sprintf("%d分%02d秒", sec/60, sec%60)
 }
 
-func (s *Service) newItem(att *flow.Attachment, blob Blob, typ string) Item {
+func (s *Service) newItem(att *domain.Attachment, blob Blob, typ string) Item {
 	it := Item{SHA256: blob.SHA256, Size: blob.Size, Type: typ, FileUniqueID: att.UniqueID,
 		Caption: att.Caption, Received: s.Now().UTC(), OCR: OCRNone, ForwardFrom: att.ForwardFrom, Duration: att.Duration}
 	if att.MessageDate > 0 {
@@ -243,7 +240,7 @@ func (s *Service) record(ctx context.Context, user string, item Item) (Item, boo
 
 // addText keeps a forwarded or pasted message as text evidence and reads its
 // facts at once (no OCR needed).
-func (s *Service) addText(ctx context.Context, user string, att *flow.Attachment) ([]flow.Reply, error) {
+func (s *Service) addText(ctx context.Context, user string, att *domain.Attachment) ([]domain.Reply, error) {
 	l, _, err := s.ledger.get(ctx, user)
 	if err != nil {
 		return notice(msgSaveFailed), err
@@ -285,7 +282,9 @@ func (s *Service) addText(ctx context.Context, user string, att *flow.Attachment
 // TypeText is the type of text evidence.
 const TypeText = "text"
 
-func notice(text string) []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: text}} }
+func notice(text string) []domain.Reply {
+	return []domain.Reply{{Kind: domain.ReplyNotice, Text: text}}
+}
 
 func sizeText(n int64) string {
 	switch {
@@ -436,7 +435,7 @@ func (s *Service) pendingIndex(ctx context.Context, fn func(map[string]int64)) (
 			return m, nil // unchanged: no write
 		}
 		_, err = s.ledger.store.Put(ctx, pendingKey, data, e.Rev)
-		if errors.Is(err, session.ErrConflict) {
+		if errors.Is(err, domain.ErrConflict) {
 			continue
 		}
 		if err != nil {
@@ -445,7 +444,7 @@ func (s *Service) pendingIndex(ctx context.Context, fn func(map[string]int64)) (
 		out = m
 		return out, nil
 	}
-	return nil, session.ErrConflict
+	return nil, domain.ErrConflict
 }
 
 // Resume takes up the images left waiting for OCR when the bot last
@@ -524,7 +523,7 @@ func (s *Service) Wait() { s.wg.Wait() }
 // Command is the action of /evidence and of flow steps with action:
 // evidence: list the ledger, remove one item ("删除 3"), or export it all
 // ("导出").
-func (s *Service) Command(ctx context.Context, user string, a flow.Action, st flow.State) ([]flow.Reply, error) {
+func (s *Service) Command(ctx context.Context, user string, a domain.Action, st flow.State) ([]domain.Reply, error) {
 	op := strings.TrimSpace(a.With["op"])
 	verb, arg, _ := strings.Cut(op, " ")
 	switch strings.ToLower(verb) {
@@ -540,7 +539,7 @@ func (s *Service) Command(ctx context.Context, user string, a flow.Action, st fl
 
 // facts sums up what was read from all the evidence, for the person to
 // confirm or correct before it goes into a complaint.
-func (s *Service) facts(ctx context.Context, user string) ([]flow.Reply, error) {
+func (s *Service) facts(ctx context.Context, user string) ([]domain.Reply, error) {
 	l, _, err := s.ledger.get(ctx, user)
 	if err != nil {
 		return notice(msgSaveFailed), err
@@ -585,7 +584,7 @@ func (s *Service) facts(ctx context.Context, user string) ([]flow.Reply, error) 
 	return notice(b.String()), nil
 }
 
-func (s *Service) list(ctx context.Context, user string) ([]flow.Reply, error) {
+func (s *Service) list(ctx context.Context, user string) ([]domain.Reply, error) {
 	l, _, err := s.ledger.get(ctx, user)
 	if err != nil {
 		return notice(msgSaveFailed), err
@@ -626,7 +625,7 @@ func typeLabel(name string) string {
 	return "文件"
 }
 
-func (s *Service) remove(ctx context.Context, user, arg string) ([]flow.Reply, error) {
+func (s *Service) remove(ctx context.Context, user, arg string) ([]domain.Reply, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(halfWidthDigits(arg)))
 	if err != nil {
 		return notice(fmt.Sprintf(msgNoSuchItem, arg)), nil

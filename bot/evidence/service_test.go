@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
@@ -25,7 +26,7 @@ import (
 // files serves attachments from testdata by name; inline data by ID "data:".
 type testdataFetcher struct{ extra map[string][]byte }
 
-func (f testdataFetcher) Fetch(_ context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+func (f testdataFetcher) Fetch(_ context.Context, _ string, a *domain.Attachment) (io.ReadCloser, error) {
 	if b, ok := f.extra[a.ID]; ok {
 		return io.NopCloser(bytes.NewReader(b)), nil
 	}
@@ -34,10 +35,10 @@ func (f testdataFetcher) Fetch(_ context.Context, a *flow.Attachment) (io.ReadCl
 
 type inbox struct {
 	mu      sync.Mutex
-	replies []flow.Reply
+	replies []domain.Reply
 }
 
-func (i *inbox) Notify(_ context.Context, _ string, r []flow.Reply) error {
+func (i *inbox) Notify(_ context.Context, _ string, r []domain.Reply) error {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	i.replies = append(i.replies, r...)
@@ -74,16 +75,16 @@ func newService(t *testing.T, ocr *evidence.OCR) (*evidence.Service, *inbox, str
 
 func add(t *testing.T, s *evidence.Service, name string, size int64) string {
 	t.Helper()
-	r, err := s.Add(ctx, "42", flow.Action{Kind: flow.DoEvidenceAdd, Attachment: &flow.Attachment{ID: name, Size: size}}, flow.State{})
+	r, err := s.Add(ctx, "42", domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{ID: name, Size: size}}, flow.State{})
 	if err != nil {
 		t.Fatalf("add %s: %v", name, err)
 	}
 	return r[0].Text
 }
 
-func command(t *testing.T, s *evidence.Service, op string) []flow.Reply {
+func command(t *testing.T, s *evidence.Service, op string) []domain.Reply {
 	t.Helper()
-	r, err := s.Command(ctx, "42", flow.Action{Kind: flow.DoEvidence, With: map[string]string{"op": op}}, flow.State{})
+	r, err := s.Command(ctx, "42", domain.Action{Kind: domain.DoEvidence, With: map[string]string{"op": op}}, flow.State{})
 	if err != nil {
 		t.Fatalf("/evidence %s: %v", op, err)
 	}
@@ -259,7 +260,7 @@ func BenchmarkIntake(b *testing.B) {
 		photo[100] = byte(i) // a different photo each time: no de-duplication shortcut
 		photo[101] = byte(i >> 8)
 		extra["p"] = photo
-		if _, err := s.Add(context.Background(), "42", flow.Action{Attachment: &flow.Attachment{ID: "p", Size: int64(len(photo))}}, flow.State{}); err != nil {
+		if _, err := s.Add(context.Background(), "42", domain.Action{Attachment: &domain.Attachment{ID: "p", Size: int64(len(photo))}}, flow.State{}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -273,8 +274,8 @@ func BenchmarkIntake(b *testing.B) {
 func TestTextEvidence(t *testing.T) {
 	s, _, _ := newService(t, nil)
 	msg := "【闪电贷】您好，您的朋友张三在我司借款已逾期，请转告其尽快还款，否则将上门催收。联系电话 13812345678"
-	at := &flow.Attachment{Text: msg, ForwardDate: time.Date(2024, 3, 15, 1, 21, 0, 0, time.UTC).Unix(), ForwardFrom: "催收"}
-	r, err := s.Add(ctx, "42", flow.Action{Kind: flow.DoEvidenceAdd, Attachment: at}, flow.State{})
+	at := &domain.Attachment{Text: msg, ForwardDate: time.Date(2024, 3, 15, 1, 21, 0, 0, time.UTC).Unix(), ForwardFrom: "催收"}
+	r, err := s.Add(ctx, "42", domain.Action{Kind: domain.DoEvidenceAdd, Attachment: at}, flow.State{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,8 +294,8 @@ func TestFactsToConfirm(t *testing.T) {
 	if got := command(t, s, "核对")[0].Text; !strings.Contains(got, "还没有收到证据") {
 		t.Errorf("empty: %q", got)
 	}
-	s.Add(ctx, "42", flow.Action{Attachment: &flow.Attachment{Text: "【闪电贷】请转告张三尽快还款，否则将上门催收。联系电话 13812345678"}}, flow.State{})
-	s.Add(ctx, "42", flow.Action{Attachment: &flow.Attachment{Text: "你在有钱花APP借的钱不还就上门，电话 13812345678 和 15900001111"}}, flow.State{})
+	s.Add(ctx, "42", domain.Action{Attachment: &domain.Attachment{Text: "【闪电贷】请转告张三尽快还款，否则将上门催收。联系电话 13812345678"}}, flow.State{})
+	s.Add(ctx, "42", domain.Action{Attachment: &domain.Attachment{Text: "你在有钱花APP借的钱不还就上门，电话 13812345678 和 15900001111"}}, flow.State{})
 	got := command(t, s, "核对")[0].Text
 	for _, want := range []string{"从 2 份证据里读出", "号码：13812345678、15900001111", "闪电贷", "有钱花"} {
 		if !strings.Contains(got, want) {
@@ -304,7 +305,7 @@ func TestFactsToConfirm(t *testing.T) {
 }
 
 // fileBytes reads a document the way a transport sends it.
-func fileBytes(t *testing.T, f *flow.File) []byte {
+func fileBytes(t *testing.T, f *domain.File) []byte {
 	t.Helper()
 	r, err := f.Reader()
 	if err != nil {

@@ -1,15 +1,14 @@
 package flow
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // SchemaVersion is the version of State's encoding.
@@ -76,119 +75,11 @@ func (s State) clone() State {
 // an old button can be told apart.
 func (s State) Ref() string { return strconv.Itoa(s.Seq) }
 
-// EventKind says what the person did.
-type EventKind int
-
-// Event kinds.
-const (
-	EventText        EventKind = iota // typed text or a command
-	EventPick                         // pressed a choice button: Ref and Index
-	EventAttachment                   // sent a photo or file
-	EventUnsupported                  // sent something the bot cannot read (sticker, voice...)
-	EventOpen                         // a transport opened the chat: greet a new person, welcome back a known one
-	EventResend                       // show the current question again (a redelivered update whose reply may be lost)
-)
-
-// Event is one thing the person did, as the transport saw it.
-type Event struct {
-	Kind       EventKind
-	Seq        int64 // the platform's increasing id of the event (Telegram's update_id); 0: none
-	Text       string
-	Ref        string
-	Index      int
-	Attachment *Attachment
-	// Heard are facts the runner read in typed text (a platform, an
-	// amount, who was contacted...), as heard_* variables: kept as
-	// proposals that a flow asks the person to confirm before using.
-	Heard map[string]string
-}
-
-// ErrAttachmentTooLarge is what a transport's fetcher returns when the
-// platform refuses to hand the bot a file because of its size (Telegram's
-// getFile: "file is too big", over 20 MB): sending it again cannot help.
-var ErrAttachmentTooLarge = errors.New("attachment too large for the platform to hand over")
-
-// Attachment describes a file the person sent; its bytes stay with the transport.
-type Attachment struct {
-	ID       string // the transport's file id; empty for text evidence
-	UniqueID string
-	Name     string
-	MIME     string
-	Size     int64
-	Caption  string
-	Text     string // text evidence: a forwarded or pasted message
-
-	MessageDate int64  // unix seconds the message was sent to the bot
-	ForwardDate int64  // unix seconds of the original message, when forwarded
-	ForwardFrom string // who wrote the original (name or title), when forwarded
-	Duration    int    // seconds, for a recording or video, when the transport says
-	Group       string // the album it came in (Telegram's media_group_id); "" alone
-}
-
-// ReplyKind tells transports how a reply may be shown.
-type ReplyKind int
-
-// Reply kinds.
-const (
-	ReplySay      ReplyKind = iota // flow text
-	ReplyCitation                  // a statute, verbatim
-	ReplyChannel                   // a complaint channel
-	ReplyNotice                    // the engine's own short message
-	ReplyCrisis                    // crisis hotlines: show first
-	ReplyExpired                   // a button of an old question was pressed
-)
-
-// Reply is one message to send. Text is plain text: transports escape it.
-type Reply struct {
-	Kind    ReplyKind
-	Text    string
-	Choices []string
-	Ref     string // with Choices: the question they answer
-	File    *File  // a document to send with the text (e.g. the evidence ZIP)
-}
-
-// File is a document sent to the person: its bytes (Data), or, for a large
-// one, a way to read them when it is sent (Open), so that no transport holds
-// a whole archive in memory. Open may be called more than once (a retried
-// upload) and each reader must be closed.
-type File struct {
-	Name string
-	Data []byte
-	Open func() (io.ReadCloser, error) `json:"-"`
-}
-
-// Reader returns the file's bytes to read: from Open when set, else Data.
-func (f *File) Reader() (io.ReadCloser, error) {
-	if f.Open != nil {
-		return f.Open()
-	}
-	return io.NopCloser(bytes.NewReader(f.Data)), nil
-}
-
-// Action kinds the runner carries out after a turn.
-const (
-	DoErase       = "erase"        // delete all of the person's data
-	DoEvidenceAdd = "evidence.add" // keep the attachment as evidence
-	DoEvidence    = "evidence"     // a step's evidence action
-	DoDraft       = "draft"        // a step's draft action
-)
-
-// Action is work with side effects that the engine asks the runner to do.
-type Action struct {
-	Kind       string
-	With       map[string]string
-	Attachment *Attachment
-	// Before places the action's replies: before the reply at index
-	// Before-1 of the turn's replies (after the step's own text, and before
-	// the question a waiting step asks, which stays last); 0: at the end.
-	Before int `json:",omitempty"`
-}
-
 // Output is the result of one turn.
 type Output struct {
 	State   State
-	Replies []Reply
-	Actions []Action
+	Replies []domain.Reply
+	Actions []domain.Action
 	Visited []string // "flow.step" of every step entered, in order
 	Intent  string   // the intent free text was understood as and taken to, if any
 }
@@ -248,7 +139,7 @@ type turn struct {
 }
 
 // Handle computes the person's next state and the replies to send.
-func (e *Engine) Handle(st State, ev Event) Output {
+func (e *Engine) Handle(st State, ev domain.Event) Output {
 	t := &turn{e: e, s: st.clone()}
 	now := e.now()
 	if t.s.Schema == 0 {
@@ -263,24 +154,24 @@ func (e *Engine) Handle(st State, ev Event) Output {
 		return t.finish()
 	}
 	switch ev.Kind {
-	case EventText:
+	case domain.EventText:
 		t.hear(ev.Heard)
 		t.text(ev.Text)
-	case EventPick:
+	case domain.EventPick:
 		t.pick(ev.Ref, ev.Index)
-	case EventOpen:
+	case domain.EventOpen:
 		if t.s.Step == "" {
 			t.enter(t.welcome())
 		} else {
 			t.notice(msgWelcomeBack)
 			t.reshow()
 		}
-	case EventAttachment:
+	case domain.EventAttachment:
 		if ev.Attachment != nil {
 			t.crisisCheck(ev.Attachment.Caption)
 		}
-		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: ev.Attachment})
-	case EventResend:
+		t.out.Actions = append(t.out.Actions, domain.Action{Kind: domain.DoEvidenceAdd, Attachment: ev.Attachment})
+	case domain.EventResend:
 		t.reshow()
 	default:
 		t.notice(msgUnsupported)
@@ -302,7 +193,7 @@ func (t *turn) current() *Step {
 }
 
 func (t *turn) notice(text string) {
-	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: text})
+	t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyNotice, Text: text})
 }
 
 func (t *turn) text(raw string) {
@@ -311,7 +202,7 @@ func (t *turn) text(raw string) {
 	if !strings.HasPrefix(in, "/") && in != "" {
 		r = t.read(in)
 		if r.crisis { // first, even for text too long to keep
-			t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCrisis, Text: t.e.set.Library.Safety.Message})
+			t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyCrisis, Text: t.e.set.Library.Safety.Message})
 		}
 	}
 	offered := len(t.s.Offer) > 0 || t.s.Held != ""
@@ -367,7 +258,7 @@ func (t *turn) welcome() Target { return Target{Flow: MainFlow, Step: t.e.set.Fl
 // crisisCheck answers words of despair or self-harm with the hotlines at once.
 func (t *turn) crisisCheck(in string) {
 	if in != "" && t.inCrisis(in) {
-		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCrisis, Text: t.e.set.Library.Safety.Message})
+		t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyCrisis, Text: t.e.set.Library.Safety.Message})
 	}
 }
 
@@ -424,11 +315,11 @@ func (t *turn) command(in string) {
 	case "/evidence":
 		// The ledger lives outside the session: the runner's evidence
 		// handler lists, removes ("删除 3") or exports ("导出") it.
-		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidence, With: map[string]string{"op": arg}})
+		t.out.Actions = append(t.out.Actions, domain.Action{Kind: domain.DoEvidence, With: map[string]string{"op": arg}})
 	case "/delete":
 		t.s.Pending = "delete"
 		t.s.Seq++
-		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: msgDeleteAsk,
+		t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyNotice, Text: msgDeleteAsk,
 			Choices: []string{msgDeleteYes, msgDeleteNo}, Ref: t.s.Ref()})
 	case "/cancel":
 		switch {
@@ -461,8 +352,8 @@ func (t *turn) confirm(in string) {
 
 func (t *turn) erase() {
 	t.s = State{}
-	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: msgDeleted})
-	t.out.Actions = append(t.out.Actions, Action{Kind: DoErase})
+	t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyNotice, Text: msgDeleted})
+	t.out.Actions = append(t.out.Actions, domain.Action{Kind: domain.DoErase})
 }
 
 func (t *turn) pick(ref string, index int) {
@@ -471,7 +362,7 @@ func (t *turn) pick(ref string, index int) {
 		// /delete, whose question it cannot be the answer to.
 		t.s.Pending = ""
 		t.s.Offer, t.s.Held = nil, ""
-		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyExpired, Text: msgStale})
+		t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyExpired, Text: msgStale})
 		t.reshow()
 		return
 	}
@@ -599,7 +490,7 @@ func (t *turn) answer(step *Step, in string, r reading) {
 // it could be either, they are asked.
 func (t *turn) evidenceText(in string, r reading) {
 	keep := func() {
-		t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: &Attachment{Text: in}})
+		t.out.Actions = append(t.out.Actions, domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{Text: in}})
 	}
 	switch {
 	case looksPasted(in) || !plainQuestion(in) || t.e.set.Understanding == nil:
@@ -729,7 +620,7 @@ func (t *turn) reshow() {
 		return
 	}
 	last := step.Say[len(step.Say)-1]
-	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: t.render(last)})
+	t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplySay, Text: t.render(last)})
 	t.ask(step)
 }
 
@@ -755,7 +646,7 @@ func (t *turn) enter(target Target) {
 			if step.Waits() && at > said {
 				at-- // the question the step waits on stays the last message
 			}
-			t.out.Actions = append(t.out.Actions, Action{Kind: step.Action, With: step.With, Before: at + 1})
+			t.out.Actions = append(t.out.Actions, domain.Action{Kind: step.Action, With: step.With, Before: at + 1})
 		}
 		switch {
 		case step.Waits():
@@ -782,17 +673,17 @@ func (t *turn) enter(target Target) {
 
 func (t *turn) say(step *Step) {
 	for _, tpl := range step.Say {
-		t.out.Replies = append(t.out.Replies, Reply{Kind: ReplySay, Text: t.render(tpl)})
+		t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplySay, Text: t.render(tpl)})
 	}
 	lib := t.e.set.Library
 	for _, id := range step.Cite {
 		if st, ok := lib.Statute(id); ok {
-			t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyCitation, Text: FormatStatute(st)})
+			t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyCitation, Text: FormatStatute(st)})
 		}
 	}
 	for _, id := range step.Channels {
 		if c, ok := lib.Channel(id); ok {
-			t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyChannel, Text: FormatChannel(c)})
+			t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyChannel, Text: FormatChannel(c)})
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 )
 
@@ -63,19 +64,19 @@ func newChat(t *testing.T) *chat {
 
 func (c *chat) send(text string) string {
 	c.t.Helper()
-	c.out = c.e.Handle(c.st, flow.Event{Kind: flow.EventText, Text: text})
+	c.out = c.e.Handle(c.st, domain.Event{Kind: domain.EventText, Text: text})
 	c.st = c.out.State
 	return joined(c.out.Replies)
 }
 
 func (c *chat) press(ref string, i int) string {
 	c.t.Helper()
-	c.out = c.e.Handle(c.st, flow.Event{Kind: flow.EventPick, Ref: ref, Index: i})
+	c.out = c.e.Handle(c.st, domain.Event{Kind: domain.EventPick, Ref: ref, Index: i})
 	c.st = c.out.State
 	return joined(c.out.Replies)
 }
 
-func joined(rs []flow.Reply) string {
+func joined(rs []domain.Reply) string {
 	var b strings.Builder
 	for _, r := range rs {
 		b.WriteString(r.Text + "\n")
@@ -163,7 +164,7 @@ func TestEnginePureAndStaleButtons(t *testing.T) {
 	oldRef := c.out.Replies[len(c.out.Replies)-1].Ref
 	before := c.st
 	snapshot, _ := jsonish(before)
-	c.e.Handle(before, flow.Event{Kind: flow.EventText, Text: "1"})
+	c.e.Handle(before, domain.Event{Kind: domain.EventText, Text: "1"})
 	if after, _ := jsonish(before); after != snapshot {
 		t.Fatal("Handle changed the state it was given")
 	}
@@ -208,7 +209,7 @@ func TestEngineCrisisWordsAnsweredFirst(t *testing.T) {
 	c.send("/start demo")
 	c.send("1")
 	out := c.send("我 不想活了！")
-	if c.out.Replies[0].Kind != flow.ReplyCrisis {
+	if c.out.Replies[0].Kind != domain.ReplyCrisis {
 		t.Fatalf("first reply kind %v, want crisis; got:\n%s", c.out.Replies[0].Kind, out)
 	}
 	c.expect(out, "12356", "110", "120")
@@ -234,7 +235,7 @@ func TestEngineCommands(t *testing.T) {
 	}
 	c.send("/delete")
 	c.expect(c.send("1"), "你的数据已经删除")
-	if len(c.out.Actions) != 1 || c.out.Actions[0].Kind != flow.DoErase || c.st.Vars != nil {
+	if len(c.out.Actions) != 1 || c.out.Actions[0].Kind != domain.DoErase || c.st.Vars != nil {
 		t.Errorf("erase: actions %v, state %+v", c.out.Actions, c.st)
 	}
 	c.send("/start demo")
@@ -248,24 +249,24 @@ func TestEngineCommands(t *testing.T) {
 func TestEngineFlowsChangedUnderSession(t *testing.T) {
 	c := newChat(t)
 	st := flow.State{Schema: flow.SchemaVersion, Flow: "demo", Step: "removed_step", Vars: map[string]string{"platform": "x"}}
-	out := c.e.Handle(st, flow.Event{Kind: flow.EventText, Text: "1"})
+	out := c.e.Handle(st, domain.Event{Kind: domain.EventText, Text: "1"})
 	c.expect(joined(out.Replies), "指南内容已经更新", "请选择")
 	if out.State.Step != flow.MenuStep || out.State.Vars["platform"] != "x" {
 		t.Errorf("state %+v", out.State)
 	}
 	st.Flow = "gone_flow"
-	out = c.e.Handle(st, flow.Event{Kind: flow.EventPick, Ref: "1", Index: 0})
+	out = c.e.Handle(st, domain.Event{Kind: domain.EventPick, Ref: "1", Index: 0})
 	c.expect(joined(out.Replies), "指南内容已经更新")
 }
 
 func TestEngineAttachmentAndUnsupported(t *testing.T) {
 	c := newChat(t)
 	c.send("/start demo")
-	out := c.e.Handle(c.st, flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{ID: "f1", Size: 10}})
-	if len(out.Actions) != 1 || out.Actions[0].Kind != flow.DoEvidenceAdd || out.Actions[0].Attachment.ID != "f1" {
+	out := c.e.Handle(c.st, domain.Event{Kind: domain.EventAttachment, Attachment: &domain.Attachment{ID: "f1", Size: 10}})
+	if len(out.Actions) != 1 || out.Actions[0].Kind != domain.DoEvidenceAdd || out.Actions[0].Attachment.ID != "f1" {
 		t.Errorf("attachment actions %v", out.Actions)
 	}
-	out = c.e.Handle(c.st, flow.Event{Kind: flow.EventUnsupported})
+	out = c.e.Handle(c.st, domain.Event{Kind: domain.EventUnsupported})
 	c.expect(joined(out.Replies), "图片、截图、录音、视频和文件")
 	if out.State.Step != "pick" {
 		t.Error("unsupported input moved the conversation")
@@ -288,9 +289,9 @@ func TestEngineHistoryIsBounded(t *testing.T) {
 func BenchmarkTurn(b *testing.B) {
 	set := shippedSet(b)
 	e := flow.NewEngine(set, func() time.Time { return testNow })
-	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start borrower"}).State
-	st = e.Handle(st, flow.Event{Kind: flow.EventText, Text: "2"}).State
-	ev := flow.Event{Kind: flow.EventText, Text: "4"}
+	st := e.Handle(flow.State{}, domain.Event{Kind: domain.EventText, Text: "/start borrower"}).State
+	st = e.Handle(st, domain.Event{Kind: domain.EventText, Text: "2"}).State
+	ev := domain.Event{Kind: domain.EventText, Text: "4"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -316,7 +317,7 @@ func TestStalePressCancelsPendingDelete(t *testing.T) {
 	ref := c.out.Replies[len(c.out.Replies)-1].Ref
 	c.press(ref, 0)
 	for _, a := range c.out.Actions {
-		if a.Kind == flow.DoErase {
+		if a.Kind == domain.DoErase {
 			t.Fatal("pressing the reshown question erased the data")
 		}
 	}
@@ -329,7 +330,7 @@ func TestCrisisWordsInLongTextAndCaptions(t *testing.T) {
 	c.send("/start demo")
 	out := c.send("我不想活了" + strings.Repeat("。", flow.MaxInputRunes))
 	c.expect(out, "12356", "太长了")
-	o := c.e.Handle(c.st, flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{ID: "x", Caption: "我想死"}})
+	o := c.e.Handle(c.st, domain.Event{Kind: domain.EventAttachment, Attachment: &domain.Attachment{ID: "x", Caption: "我想死"}})
 	c.expect(joined(o.Replies), "12356")
 }
 
@@ -338,12 +339,12 @@ func TestCrisisWordsInLongTextAndCaptions(t *testing.T) {
 func TestPastedTextAtTheEvidenceStep(t *testing.T) {
 	set := mustLoad(t, evidenceDemo)
 	e := flow.NewEngine(set, func() time.Time { return testNow })
-	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start demo"}).State
-	out := e.Handle(st, flow.Event{Kind: flow.EventText, Text: "【闪电贷】您的朋友张三借款已逾期，请转告"})
-	if len(out.Actions) != 1 || out.Actions[0].Kind != flow.DoEvidenceAdd || out.Actions[0].Attachment.Text == "" {
+	st := e.Handle(flow.State{}, domain.Event{Kind: domain.EventText, Text: "/start demo"}).State
+	out := e.Handle(st, domain.Event{Kind: domain.EventText, Text: "【闪电贷】您的朋友张三借款已逾期，请转告"})
+	if len(out.Actions) != 1 || out.Actions[0].Kind != domain.DoEvidenceAdd || out.Actions[0].Attachment.Text == "" {
 		t.Fatalf("pasted text: %+v", out.Actions)
 	}
-	out = e.Handle(st, flow.Event{Kind: flow.EventText, Text: "发"})
+	out = e.Handle(st, domain.Event{Kind: domain.EventText, Text: "发"})
 	if len(out.Actions) != 0 || !strings.Contains(joined(out.Replies), "没看懂这句话") {
 		t.Fatalf("short text: %+v %s", out.Actions, joined(out.Replies))
 	}

@@ -4,9 +4,11 @@ import (
 	"regexp"
 	"unicode"
 
-	"github.com/anning-bot/anning/bot/understand"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/anning-bot/anning/bot/domain"
+	"github.com/anning-bot/anning/bot/understand"
 )
 
 // How sure the engine must be before it acts on free text. Chosen from the
@@ -135,7 +137,7 @@ func (t *turn) offer(text string, likely []*Intent, held string) {
 	for _, x := range t.offerExtras() {
 		labels = append(labels, t.extraLabel(x))
 	}
-	t.out.Replies = append(t.out.Replies, Reply{Kind: ReplyNotice, Text: text, Choices: labels, Ref: t.s.Ref()})
+	t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyNotice, Text: text, Choices: labels, Ref: t.s.Ref()})
 }
 
 // offerExtras are the buttons after the offered intents.
@@ -175,7 +177,7 @@ func (t *turn) pickOffer(index int) {
 			t.enter(Target{Flow: MainFlow, Step: MenuStep})
 			return
 		case extraKeep:
-			t.out.Actions = append(t.out.Actions, Action{Kind: DoEvidenceAdd, Attachment: &Attachment{Text: held}})
+			t.out.Actions = append(t.out.Actions, domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{Text: held}})
 			return
 		}
 	}

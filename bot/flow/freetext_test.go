@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 )
 
@@ -115,10 +116,10 @@ func TestFreeTextOfferIsPickable(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := flow.NewEngine(set, func() time.Time { return testNow })
-	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start demo"}).State
+	st := e.Handle(flow.State{}, domain.Event{Kind: domain.EventText, Text: "/start demo"}).State
 	// Find a message the model is unsure about: it offers buttons.
 	for _, text := range []string{"征信会不会坐牢", "坐牢和征信", "会不会", "我会不会被抓还上征信"} {
-		out := e.Handle(st, flow.Event{Kind: flow.EventText, Text: text})
+		out := e.Handle(st, domain.Event{Kind: domain.EventText, Text: text})
 		if len(out.State.Offer) == 0 {
 			continue
 		}
@@ -126,15 +127,15 @@ func TestFreeTextOfferIsPickable(t *testing.T) {
 		if !strings.Contains(last.Text, "是下面这些吗") || len(last.Choices) < 3 {
 			t.Fatalf("offer reply %+v", last)
 		}
-		picked := e.Handle(out.State, flow.Event{Kind: flow.EventPick, Ref: last.Ref, Index: 0})
+		picked := e.Handle(out.State, domain.Event{Kind: domain.EventPick, Ref: last.Ref, Index: 0})
 		if picked.Intent != out.State.Offer[0] {
 			t.Errorf("pressing the first offer went to %q, want %q", picked.Intent, out.State.Offer[0])
 		}
-		typed := e.Handle(out.State, flow.Event{Kind: flow.EventText, Text: last.Choices[1]})
+		typed := e.Handle(out.State, domain.Event{Kind: domain.EventText, Text: last.Choices[1]})
 		if typed.Intent != out.State.Offer[1] && last.Choices[1] != "继续刚才的步骤" {
 			t.Errorf("typing the second offer's label went to %q", typed.Intent)
 		}
-		back := e.Handle(out.State, flow.Event{Kind: flow.EventText, Text: "继续刚才的步骤"})
+		back := e.Handle(out.State, domain.Event{Kind: domain.EventText, Text: "继续刚才的步骤"})
 		if back.State.Step != "pick" {
 			t.Errorf("继续 went to %s", back.State.Step)
 		}
@@ -147,7 +148,7 @@ func TestFreeTextCrisisStandsAlone(t *testing.T) {
 	c := newFreeChat(t)
 	c.send("/start demo")
 	out := c.send("我真的不想活了")
-	if c.out.Replies[0].Kind != flow.ReplyCrisis {
+	if c.out.Replies[0].Kind != domain.ReplyCrisis {
 		t.Fatalf("first reply is not the hotlines:\n%s", out)
 	}
 	if strings.Contains(out, "没看懂") {
@@ -164,18 +165,18 @@ func TestFreeTextQuestionAtTheEvidenceStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := flow.NewEngine(set, func() time.Time { return testNow })
-	st := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start demo"}).State
-	q := e.Handle(st, flow.Event{Kind: flow.EventText, Text: "我这样会不会上征信啊？"})
+	st := e.Handle(flow.State{}, domain.Event{Kind: domain.EventText, Text: "/start demo"}).State
+	q := e.Handle(st, domain.Event{Kind: domain.EventText, Text: "我这样会不会上征信啊？"})
 	for _, a := range q.Actions {
-		if a.Kind == flow.DoEvidenceAdd {
+		if a.Kind == domain.DoEvidenceAdd {
 			t.Fatalf("a question was stored as evidence")
 		}
 	}
 	if q.Intent != "credit" && len(q.State.Offer) == 0 {
 		t.Errorf("the question was not answered: %s", joined(q.Replies))
 	}
-	p := e.Handle(st, flow.Event{Kind: flow.EventText, Text: "【闪电贷】您已逾期，请问什么时候还款？否则联系您的家人"})
-	if len(p.Actions) != 1 || p.Actions[0].Kind != flow.DoEvidenceAdd {
+	p := e.Handle(st, domain.Event{Kind: domain.EventText, Text: "【闪电贷】您已逾期，请问什么时候还款？否则联系您的家人"})
+	if len(p.Actions) != 1 || p.Actions[0].Kind != domain.DoEvidenceAdd {
 		t.Errorf("a pasted collector message was not kept: %+v", p.Actions)
 	}
 }
@@ -201,7 +202,7 @@ func TestFreeTextQuestionAtAnAsk(t *testing.T) {
 
 func TestFreeTextHeardFactsAreKept(t *testing.T) {
 	c := newFreeChat(t)
-	c.out = c.e.Handle(c.st, flow.Event{Kind: flow.EventText, Text: "征信会花吗", Heard: map[string]string{
+	c.out = c.e.Handle(c.st, domain.Event{Kind: domain.EventText, Text: "征信会花吗", Heard: map[string]string{
 		"heard_platform": "闪电贷", "platform": "偷偷设的", "heard_x": strings.Repeat("长", 100)}})
 	c.st = c.out.State
 	if c.st.Vars["heard_platform"] != "闪电贷" || c.st.Vars["platform"] != "" || c.st.Vars["heard_x"] != "" {

@@ -5,6 +5,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/flows"
 )
@@ -31,8 +32,8 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		e := flow.NewEngine(set, func() time.Time { return testNow })
-		out := e.Handle(flow.State{}, flow.Event{Kind: flow.EventText, Text: "/start demo"})
-		out = e.Handle(out.State, flow.Event{Kind: flow.EventText, Text: "1"})
+		out := e.Handle(flow.State{}, domain.Event{Kind: domain.EventText, Text: "/start demo"})
+		out = e.Handle(out.State, domain.Event{Kind: domain.EventText, Text: "1"})
 		if len(out.Replies) == 0 {
 			t.Fatal("a turn gave no reply")
 		}

@@ -13,7 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/bot/domain"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -185,9 +186,9 @@ func storeErrorKind(err error) string {
 		return "timeout"
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case errors.Is(err, session.ErrConflict):
+	case errors.Is(err, domain.ErrConflict):
 		return "conflict"
-	case errors.Is(err, session.ErrRefused):
+	case errors.Is(err, domain.ErrRefused):
 		return "refused"
 	}
 	return "unavailable"

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/session"
 )
 
@@ -39,9 +40,9 @@ func TestEveryHookShowsOnMetrics(t *testing.T) {
 	store := m.Store("session", failing{err: fmt.Errorf("x: %w", context.DeadlineExceeded)})
 	store.Get(context.Background(), "1001")
 	store.Put(context.Background(), "1001", nil, 0)
-	m.Store("evidence", failing{err: session.ErrConflict}).Put(context.Background(), "1001", nil, 0)
+	m.Store("evidence", failing{err: domain.ErrConflict}).Put(context.Background(), "1001", nil, 0)
 	m.Store("session", failing{err: errors.New("dial tcp: refused")}).Delete(context.Background(), "1001")
-	m.Store("session", failing{err: fmt.Errorf("session: redis put: %w: OOM", session.ErrRefused)}).Put(context.Background(), "1001", nil, 0)
+	m.Store("session", failing{err: fmt.Errorf("session: redis put: %w: OOM", domain.ErrRefused)}).Put(context.Background(), "1001", nil, 0)
 	m.Stale()
 	out := scrape(t, m)
 	for _, want := range []string{
@@ -103,7 +104,7 @@ func TestNilMetricsCountNothing(t *testing.T) {
 	m.Draft("x")
 	m.StoreError("get", errors.New("x"))
 	s := failing{}
-	if m.Store("session", s) != session.Store(s) {
+	if m.Store("session", s) != domain.Store(s) {
 		t.Error("a nil Metrics must not wrap the store")
 	}
 }
@@ -120,7 +121,7 @@ func TestStoreWrapperPassesResultsThrough(t *testing.T) {
 	if err != nil || string(e.Data) != "state" || e.Rev != rev {
 		t.Fatalf("get: %+v %v", e, err)
 	}
-	if _, err := s.Put(context.Background(), "u", []byte("late"), 0); !errors.Is(err, session.ErrConflict) {
+	if _, err := s.Put(context.Background(), "u", []byte("late"), 0); !errors.Is(err, domain.ErrConflict) {
 		t.Errorf("conflict not passed through: %v", err)
 	}
 	if n, err := s.Delete(context.Background(), "u"); err != nil || n != 1 {
@@ -133,7 +134,7 @@ func TestStoreWrapperPassesResultsThrough(t *testing.T) {
 
 type failing struct{ err error }
 
-func (f failing) Get(context.Context, string) (session.Entry, error) { return session.Entry{}, f.err }
+func (f failing) Get(context.Context, string) (domain.Entry, error) { return domain.Entry{}, f.err }
 func (f failing) Put(context.Context, string, []byte, int64) (int64, error) {
 	return 0, f.err
 }

@@ -3,12 +3,12 @@ package metrics
 import (
 	"context"
 
-	"github.com/anning-bot/anning/bot/session"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // Store counts the errors of a session store under name (e.g. "session",
 // "evidence"); a nil *Metrics returns s itself.
-func (m *Metrics) Store(name string, s session.Store) session.Store {
+func (m *Metrics) Store(name string, s domain.Store) domain.Store {
 	if m == nil {
 		return s
 	}
@@ -16,12 +16,12 @@ func (m *Metrics) Store(name string, s session.Store) session.Store {
 }
 
 type countedStore struct {
-	session.Store
+	domain.Store
 	m    *Metrics
 	name string
 }
 
-func (c countedStore) Get(ctx context.Context, user string) (session.Entry, error) {
+func (c countedStore) Get(ctx context.Context, user string) (domain.Entry, error) {
 	e, err := c.Store.Get(ctx, user)
 	c.m.StoreError(c.name+".get", err)
 	return e, err
@@ -41,8 +41,8 @@ func (c countedStore) Delete(ctx context.Context, user string) (int, error) {
 
 // PutWithReplies forwards to the store when it keeps replies; otherwise the
 // replies are dropped and it is a plain Put.
-func (c countedStore) PutWithReplies(ctx context.Context, user string, data []byte, kept session.Kept, rev int64) (int64, error) {
-	rk, ok := c.Store.(session.ReplyKeeper)
+func (c countedStore) PutWithReplies(ctx context.Context, user string, data []byte, kept domain.Kept, rev int64) (int64, error) {
+	rk, ok := c.Store.(domain.ReplyKeeper)
 	if !ok {
 		return c.Put(ctx, user, data, rev)
 	}
@@ -52,10 +52,10 @@ func (c countedStore) PutWithReplies(ctx context.Context, user string, data []by
 }
 
 // Replies forwards to the store when it keeps replies.
-func (c countedStore) Replies(ctx context.Context, user string) (session.Kept, error) {
-	rk, ok := c.Store.(session.ReplyKeeper)
+func (c countedStore) Replies(ctx context.Context, user string) (domain.Kept, error) {
+	rk, ok := c.Store.(domain.ReplyKeeper)
 	if !ok {
-		return session.Kept{}, nil
+		return domain.Kept{}, nil
 	}
 	k, err := rk.Replies(ctx, user)
 	c.m.StoreError(c.name+".replies", err)
@@ -64,7 +64,7 @@ func (c countedStore) Replies(ctx context.Context, user string) (session.Kept, e
 
 // MarkErased forwards to the store when it keeps tombstones.
 func (c countedStore) MarkErased(ctx context.Context, seq int64) error {
-	ts, ok := c.Store.(session.Tombstones)
+	ts, ok := c.Store.(domain.Tombstones)
 	if !ok {
 		return nil
 	}
@@ -75,7 +75,7 @@ func (c countedStore) MarkErased(ctx context.Context, seq int64) error {
 
 // Erased forwards to the store when it keeps tombstones.
 func (c countedStore) Erased(ctx context.Context, seq int64) (bool, error) {
-	ts, ok := c.Store.(session.Tombstones)
+	ts, ok := c.Store.(domain.Tombstones)
 	if !ok {
 		return false, nil
 	}
@@ -86,7 +86,7 @@ func (c countedStore) Erased(ctx context.Context, seq int64) (bool, error) {
 
 // Delivered forwards to the store when it keeps replies.
 func (c countedStore) Delivered(ctx context.Context, user string, seq int64) error {
-	rk, ok := c.Store.(session.ReplyKeeper)
+	rk, ok := c.Store.(domain.ReplyKeeper)
 	if !ok {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -59,7 +60,7 @@ func TestConformanceCluster(t *testing.T) {
 		ledger := s.Record("evidence", time.Hour)
 		for u := range users {
 			user := strconv.Itoa(1000 + u)
-			if _, err := s.PutWithReplies(ctx, user, []byte("state"), session.Kept{Seq: 1, Replies: []byte("r")}, 0); err != nil {
+			if _, err := s.PutWithReplies(ctx, user, []byte("state"), domain.Kept{Seq: 1, Replies: []byte("r")}, 0); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := ledger.Put(ctx, user, []byte("ledger"), 0); err != nil {

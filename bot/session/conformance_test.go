@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -16,13 +17,13 @@ import (
 // store is one backend under test, with a way to let time pass beyond and
 // within its idle expiry.
 type store interface {
-	session.Store
-	session.Deduper
-	session.ReplyKeeper
-	session.Tombstones
-	session.Outbox
-	session.BatchDeliverer
-	session.Overwriter
+	domain.Store
+	domain.Deduper
+	domain.ReplyKeeper
+	domain.Tombstones
+	domain.Outbox
+	domain.BatchDeliverer
+	domain.Overwriter
 }
 
 type backend struct {
@@ -97,7 +98,7 @@ var cases = []struct {
 		mustPut(t, s, "42", "a", 0)
 		mustPut(t, s, "42", "b", 1)
 		for _, stale := range []int64{0, 1, 3} {
-			if _, err := s.Put(ctx, "42", []byte("lost"), stale); !errors.Is(err, session.ErrConflict) {
+			if _, err := s.Put(ctx, "42", []byte("lost"), stale); !errors.Is(err, domain.ErrConflict) {
 				t.Errorf("put at rev %d: %v, want ErrConflict", stale, err)
 			}
 		}
@@ -174,7 +175,7 @@ var cases = []struct {
 						next := fmt.Sprintf("%s,%d.%d", e.Data, w, i)
 						if _, err := s.Put(ctx, "hot", []byte(next), e.Rev); err == nil {
 							break
-						} else if !errors.Is(err, session.ErrConflict) {
+						} else if !errors.Is(err, domain.ErrConflict) {
 							t.Error(err)
 							return
 						}
@@ -208,12 +209,12 @@ var cases = []struct {
 			}
 		}
 		want("42", 0, "")
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), session.Kept{Seq: 101, Replies: []byte("第一轮|的回复")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 1"), domain.Kept{Seq: 101, Replies: []byte("第一轮|的回复")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		want("42", 101, "第一轮|的回复")
 		// A refused write leaves both the session and the replies as they were.
-		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), session.Kept{Seq: 102, Replies: []byte("lost")}, 0); !errors.Is(err, session.ErrConflict) {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("stale"), domain.Kept{Seq: 102, Replies: []byte("lost")}, 0); !errors.Is(err, domain.ErrConflict) {
 			t.Fatalf("stale put: %v", err)
 		}
 		want("42", 101, "第一轮|的回复")
@@ -227,13 +228,13 @@ var cases = []struct {
 		}
 		want("42", 101, "")
 		// Many at once: each only for its own update.
-		if _, err := s.PutWithReplies(ctx, "43", []byte("x"), session.Kept{Seq: 7, Replies: []byte("七")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "43", []byte("x"), domain.Kept{Seq: 7, Replies: []byte("七")}, 0); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutWithReplies(ctx, "44", []byte("x"), session.Kept{Seq: 8, Replies: []byte("八")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "44", []byte("x"), domain.Kept{Seq: 8, Replies: []byte("八")}, 0); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.DeliveredAll(ctx, []session.Delivery{{User: "43", Seq: 7}, {User: "44", Seq: 6}}); err != nil {
+		if err := s.DeliveredAll(ctx, []domain.Delivery{{User: "43", Seq: 7}, {User: "44", Seq: 6}}); err != nil {
 			t.Fatal(err)
 		}
 		want("43", 7, "")
@@ -241,14 +242,14 @@ var cases = []struct {
 		// A plain Put leaves what is kept; a PutWithReplies of Seq 0 removes it.
 		mustPut(t, s, "42", "state 2", 1)
 		want("42", 101, "")
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), session.Kept{}, 2); err != nil {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 3"), domain.Kept{}, 2); err != nil {
 			t.Fatal(err)
 		}
 		want("42", 0, "")
-		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), session.Kept{Seq: 104, Replies: []byte("第四轮")}, 3); err != nil {
+		if _, err := s.PutWithReplies(ctx, "42", []byte("state 4"), domain.Kept{Seq: 104, Replies: []byte("第四轮")}, 3); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), session.Kept{Seq: 9, Replies: []byte("别人的")}, 0); err != nil {
+		if _, err := s.PutWithReplies(ctx, "7", []byte("other"), domain.Kept{Seq: 9, Replies: []byte("别人的")}, 0); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := s.Delete(ctx, "42"); n != 1 || err != nil {
@@ -258,11 +259,11 @@ var cases = []struct {
 		want("7", 9, "别人的")
 	}},
 	{"a write over an unread session applies only if it is still exactly the one kept", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
-		if _, err := s.PutOver(ctx, "42", []byte("x"), session.Kept{}, session.Entry{Data: []byte("a"), Rev: 1}); !errors.Is(err, session.ErrConflict) {
+		if _, err := s.PutOver(ctx, "42", []byte("x"), domain.Kept{}, domain.Entry{Data: []byte("a"), Rev: 1}); !errors.Is(err, domain.ErrConflict) {
 			t.Fatalf("over a missing session: %v", err)
 		}
 		mustPut(t, s, "42", "state 1", 0)
-		rev, err := s.PutOver(ctx, "42", []byte("state 2"), session.Kept{Seq: 102, Replies: []byte("第二轮")}, session.Entry{Data: []byte("state 1"), Rev: 1})
+		rev, err := s.PutOver(ctx, "42", []byte("state 2"), domain.Kept{Seq: 102, Replies: []byte("第二轮")}, domain.Entry{Data: []byte("state 1"), Rev: 1})
 		if err != nil || rev != 2 {
 			t.Fatalf("over the kept one: %d %v", rev, err)
 		}
@@ -273,7 +274,7 @@ var cases = []struct {
 			t.Fatalf("kept: %d %q", k.Seq, k.Replies)
 		}
 		// Seq 0 leaves the kept replies alone, as Put does.
-		if _, err := s.PutOver(ctx, "42", []byte("state 3"), session.Kept{}, session.Entry{Data: []byte("state 2"), Rev: 2}); err != nil {
+		if _, err := s.PutOver(ctx, "42", []byte("state 3"), domain.Kept{}, domain.Entry{Data: []byte("state 2"), Rev: 2}); err != nil {
 			t.Fatal(err)
 		}
 		if k, _ := s.Replies(ctx, "42"); k.Seq != 102 {
@@ -286,7 +287,7 @@ var cases = []struct {
 		mustPut(t, s, "42", "new 1", 0)
 		mustPut(t, s, "42", "new 2", 1)
 		mustPut(t, s, "42", "new 3", 2)
-		if _, err := s.PutOver(ctx, "42", []byte("stale"), session.Kept{}, session.Entry{Data: []byte("state 3"), Rev: 3}); !errors.Is(err, session.ErrConflict) {
+		if _, err := s.PutOver(ctx, "42", []byte("stale"), domain.Kept{}, domain.Entry{Data: []byte("state 3"), Rev: 3}); !errors.Is(err, domain.ErrConflict) {
 			t.Fatalf("over a session written again to the same revision: %v", err)
 		}
 		if e, _ := s.Get(ctx, "42"); string(e.Data) != "new 3" || e.Rev != 3 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -34,7 +35,7 @@ func TestFailMarksOnlyDefiniteRefusals(t *testing.T) {
 		errors.New("read tcp: i/o timeout"): false,
 		fmt.Errorf("pipeline: %w", redisReply("OOM command not allowed")): true,
 	} {
-		if got := errors.Is(fail("put", err), ErrRefused); got != refused {
+		if got := errors.Is(fail("put", err), domain.ErrRefused); got != refused {
 			t.Errorf("%v: refused %v, want %v", err, got, refused)
 		}
 	}

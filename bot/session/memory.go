@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // Memory is an in-process Store. Entries idle for longer than ttl are
@@ -25,7 +27,7 @@ type memEntry struct {
 	rev     int64
 	expires time.Time
 
-	kept        Kept
+	kept        domain.Kept
 	keptExpires time.Time
 }
 
@@ -47,17 +49,17 @@ func (m *Memory) live(user string) (memEntry, bool) {
 }
 
 // Get implements Store.
-func (m *Memory) Get(ctx context.Context, user string) (Entry, error) {
+func (m *Memory) Get(ctx context.Context, user string) (domain.Entry, error) {
 	if err := ctx.Err(); err != nil {
-		return Entry{}, err
+		return domain.Entry{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.live(user)
 	if !ok {
-		return Entry{}, nil
+		return domain.Entry{}, nil
 	}
-	return Entry{Data: append([]byte(nil), e.data...), Rev: e.rev}, nil
+	return domain.Entry{Data: append([]byte(nil), e.data...), Rev: e.rev}, nil
 }
 
 // Put implements Store; kept replies stay as they are.
@@ -66,12 +68,12 @@ func (m *Memory) Put(ctx context.Context, user string, data []byte, rev int64) (
 }
 
 // PutWithReplies implements ReplyKeeper.
-func (m *Memory) PutWithReplies(ctx context.Context, user string, data []byte, kept Kept, rev int64) (int64, error) {
+func (m *Memory) PutWithReplies(ctx context.Context, user string, data []byte, kept domain.Kept, rev int64) (int64, error) {
 	return m.put(ctx, user, data, &kept, rev, nil)
 }
 
 // PutOver implements Overwriter.
-func (m *Memory) PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error) {
+func (m *Memory) PutOver(ctx context.Context, user string, data []byte, kept domain.Kept, prev domain.Entry) (int64, error) {
 	if kept.Seq == 0 {
 		return m.put(ctx, user, data, nil, prev.Rev, prev.Data)
 	}
@@ -80,7 +82,7 @@ func (m *Memory) PutOver(ctx context.Context, user string, data []byte, kept Kep
 
 // put writes if the stored revision is rev and, given prevData, the stored
 // bytes are those.
-func (m *Memory) put(ctx context.Context, user string, data []byte, kept *Kept, rev int64, prevData []byte) (int64, error) {
+func (m *Memory) put(ctx context.Context, user string, data []byte, kept *domain.Kept, rev int64, prevData []byte) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -88,32 +90,32 @@ func (m *Memory) put(ctx context.Context, user string, data []byte, kept *Kept, 
 	defer m.mu.Unlock()
 	e, _ := m.live(user)
 	if e.rev != rev || prevData != nil && !bytes.Equal(e.data, prevData) {
-		return 0, ErrConflict
+		return 0, domain.ErrConflict
 	}
 	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1, kept: e.kept, keptExpires: e.keptExpires}
 	if m.ttl > 0 {
 		next.expires = m.now().Add(m.ttl)
 	}
 	if kept != nil {
-		next.kept = Kept{Seq: kept.Seq, Replies: append([]byte(nil), kept.Replies...)}
-		next.keptExpires = m.now().Add(RepliesTTL)
+		next.kept = domain.Kept{Seq: kept.Seq, Replies: append([]byte(nil), kept.Replies...)}
+		next.keptExpires = m.now().Add(domain.RepliesTTL)
 	}
 	m.entries[user] = next
 	return next.rev, nil
 }
 
 // Replies implements ReplyKeeper.
-func (m *Memory) Replies(ctx context.Context, user string) (Kept, error) {
+func (m *Memory) Replies(ctx context.Context, user string) (domain.Kept, error) {
 	if err := ctx.Err(); err != nil {
-		return Kept{}, err
+		return domain.Kept{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.live(user)
 	if !ok || e.kept.Seq == 0 || m.now().After(e.keptExpires) {
-		return Kept{}, nil
+		return domain.Kept{}, nil
 	}
-	return Kept{Seq: e.kept.Seq, Replies: append([]byte(nil), e.kept.Replies...)}, nil
+	return domain.Kept{Seq: e.kept.Seq, Replies: append([]byte(nil), e.kept.Replies...)}, nil
 }
 
 // Delivered implements ReplyKeeper.
@@ -131,7 +133,7 @@ func (m *Memory) Delivered(ctx context.Context, user string, seq int64) error {
 }
 
 // DeliveredAll implements BatchDeliverer.
-func (m *Memory) DeliveredAll(ctx context.Context, ds []Delivery) error {
+func (m *Memory) DeliveredAll(ctx context.Context, ds []domain.Delivery) error {
 	for _, d := range ds {
 		if err := m.Delivered(ctx, d.User, d.Seq); err != nil {
 			return err
@@ -189,7 +191,7 @@ func (m *Memory) FirstSeen(ctx context.Context, id string) (bool, error) {
 			}
 		}
 	}
-	m.seen[id] = now.Add(DedupeWindow)
+	m.seen[id] = now.Add(domain.DedupeWindow)
 	return true, nil
 }
 

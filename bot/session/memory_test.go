@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/session"
 )
 
@@ -20,7 +21,7 @@ func TestMemoryCompareAndSetAndExpiry(t *testing.T) {
 	if err != nil || rev != 1 {
 		t.Fatalf("first put: %d %v", rev, err)
 	}
-	if _, err := m.Put(ctx, "u", []byte("b"), 0); !errors.Is(err, session.ErrConflict) {
+	if _, err := m.Put(ctx, "u", []byte("b"), 0); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("stale put: %v", err)
 	}
 	if rev, err = m.Put(ctx, "u", []byte("b"), 1); err != nil || rev != 2 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -51,7 +52,7 @@ func TestProbeNeedsARealWrite(t *testing.T) {
 		"redis://:wrongpw@" + p.Addr + "/0":        "password is wrong",
 	} {
 		err := probe(url)
-		if !errors.Is(err, session.ErrRefused) || !strings.Contains(err.Error(), cause) {
+		if !errors.Is(err, domain.ErrRefused) || !strings.Contains(err.Error(), cause) {
 			t.Errorf("probe as %s: %v, want a refusal saying %q", strings.SplitN(url, "@", 2)[0], err, cause)
 		}
 		if err != nil && strings.Contains(err.Error(), "pw") && strings.Contains(err.Error(), "readerpw") {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // RedisConfig says how to reach Redis. Exactly one of URL (one server) or
@@ -167,13 +169,13 @@ func (r *Redis) write(ctx context.Context, s *redis.Script, keys []string, args 
 
 // fail wraps a Redis error for op. An error reply from the server (OOM under
 // maxmemory, NOPERM from an ACL, WRONGPASS...) means the command was not
-// carried out: it is marked ErrRefused. Anything else (a timeout, a broken
+// carried out: it is marked domain.ErrRefused. Anything else (a timeout, a broken
 // connection) leaves it unknown whether a write landed, and so do the
 // replies of a restart or failover (see inTransition).
 func fail(op string, err error) error {
 	var reply redis.Error
 	if errors.As(err, &reply) && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr) && !inTransition(err) {
-		return fmt.Errorf("session: redis %s: %w: %w", op, ErrRefused, err)
+		return fmt.Errorf("session: redis %s: %w: %w", op, domain.ErrRefused, err)
 	}
 	return fmt.Errorf("session: redis %s: %w", op, err)
 }
@@ -227,23 +229,23 @@ return nr
 
 // repliesTTL keeps the replies no longer than the session they belong to.
 func (r *Redis) repliesTTL() time.Duration {
-	if r.ttl > 0 && r.ttl < RepliesTTL {
+	if r.ttl > 0 && r.ttl < domain.RepliesTTL {
 		return r.ttl
 	}
-	return RepliesTTL
+	return domain.RepliesTTL
 }
 
 // repliesKey is where a record's kept replies live, in the user's slot.
 func (r *Redis) repliesKey(user string) string { return r.UserKey(user, r.suffix+":replies") }
 
 // Get implements Store with one GET.
-func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
+func (r *Redis) Get(ctx context.Context, user string) (domain.Entry, error) {
 	v, err := r.client.Get(ctx, r.UserKey(user, r.suffix)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return Entry{}, nil
+		return domain.Entry{}, nil
 	}
 	if err != nil {
-		return Entry{}, fail("get", err)
+		return domain.Entry{}, fail("get", err)
 	}
 	revText, data, ok := strings.Cut(string(v), "|")
 	rev, perr := strconv.ParseInt(revText, 10, 64)
@@ -251,9 +253,9 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 		// Not written by this store (or damaged): treat it as absent, so the
 		// person starts afresh instead of being told "busy" until it expires;
 		// the put script reads it as revision 0 too.
-		return Entry{}, nil
+		return domain.Entry{}, nil
 	}
-	return Entry{Data: []byte(data), Rev: rev}, nil
+	return domain.Entry{Data: []byte(data), Rev: rev}, nil
 }
 
 // Put implements Store with one EVALSHA of the compare-and-set script.
@@ -263,14 +265,14 @@ func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (i
 		return 0, fail("put", err)
 	}
 	if n < 0 {
-		return 0, ErrConflict
+		return 0, domain.ErrConflict
 	}
 	return n, nil
 }
 
 // PutWithReplies implements ReplyKeeper with one EVALSHA: the session and
 // the replies ("SEQ|REPLIES") are written together or not at all.
-func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, kept Kept, rev int64) (int64, error) {
+func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, kept domain.Kept, rev int64) (int64, error) {
 	keys := []string{r.UserKey(user, r.suffix), r.repliesKey(user)}
 	value := ""
 	if kept.Seq != 0 {
@@ -281,14 +283,14 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, ke
 		return 0, fail("put", err)
 	}
 	if n < 0 {
-		return 0, ErrConflict
+		return 0, domain.ErrConflict
 	}
 	return n, nil
 }
 
 // PutOver implements Overwriter with one EVALSHA: the put script, told the
 // SHA-1 of the value it must find.
-func (r *Redis) PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error) {
+func (r *Redis) PutOver(ctx context.Context, user string, data []byte, kept domain.Kept, prev domain.Entry) (int64, error) {
 	h := sha1.New() // of the stored value, "REV|DATA"
 	h.Write(strconv.AppendInt(nil, prev.Rev, 10))
 	h.Write([]byte{'|'})
@@ -304,26 +306,26 @@ func (r *Redis) PutOver(ctx context.Context, user string, data []byte, kept Kept
 		return 0, fail("put", err)
 	}
 	if n < 0 {
-		return 0, ErrConflict
+		return 0, domain.ErrConflict
 	}
 	return n, nil
 }
 
 // Replies implements ReplyKeeper with one GET.
-func (r *Redis) Replies(ctx context.Context, user string) (Kept, error) {
+func (r *Redis) Replies(ctx context.Context, user string) (domain.Kept, error) {
 	v, err := r.client.Get(ctx, r.repliesKey(user)).Result()
 	if errors.Is(err, redis.Nil) {
-		return Kept{}, nil
+		return domain.Kept{}, nil
 	}
 	if err != nil {
-		return Kept{}, fail("get replies", err)
+		return domain.Kept{}, fail("get replies", err)
 	}
 	seqText, replies, _ := strings.Cut(v, "|")
 	seq, err := strconv.ParseInt(seqText, 10, 64)
 	if err != nil {
-		return Kept{}, nil // not written by this store: as if nothing were kept
+		return domain.Kept{}, nil // not written by this store: as if nothing were kept
 	}
-	k := Kept{Seq: seq}
+	k := domain.Kept{Seq: seq}
 	if replies != "" {
 		k.Replies = []byte(replies)
 	}
@@ -351,7 +353,7 @@ func (r *Redis) Delivered(ctx context.Context, user string, seq int64) error {
 
 // DeliveredAll implements BatchDeliverer: one EVALSHA per delivery, all in
 // one pipeline (split by node on a cluster).
-func (r *Redis) DeliveredAll(ctx context.Context, ds []Delivery) error {
+func (r *Redis) DeliveredAll(ctx context.Context, ds []domain.Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -407,7 +409,7 @@ func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
 // FirstSeen implements Deduper with SET NX: true the first time id is seen
 // within the retention window.
 func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
-	ok, err := r.client.SetNX(ctx, r.prefix+":upd:"+id, 1, DedupeWindow).Result()
+	ok, err := r.client.SetNX(ctx, r.prefix+":upd:"+id, 1, domain.DedupeWindow).Result()
 	if err != nil {
 		return false, fail("dedupe", err)
 	}
@@ -416,7 +418,7 @@ func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
 
 // MarkErased implements Tombstones with one SET (PREFIX:erased:SEQ, 48 h).
 func (r *Redis) MarkErased(ctx context.Context, seq int64) error {
-	if err := r.client.Set(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10), 1, DedupeWindow).Err(); err != nil {
+	if err := r.client.Set(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10), 1, domain.DedupeWindow).Err(); err != nil {
 		return fail("mark erased", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 	"github.com/anning-bot/anning/bot/session"
 )
@@ -37,7 +38,7 @@ func TestWaitForReplicas(t *testing.T) {
 	}
 
 	waiting := session.NewRedis(client, "waiting", time.Hour).WaitForReplicas(1, 5*time.Second)
-	if _, err := waiting.PutWithReplies(ctx, "42", []byte("state"), session.Kept{Seq: 7, Replies: []byte("r")}, 0); err != nil {
+	if _, err := waiting.PutWithReplies(ctx, "42", []byte("state"), domain.Kept{Seq: 7, Replies: []byte("r")}, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !onReplica(waiting.UserKey("42", "session")) || !onReplica(waiting.UserKey("42", "session:replies")) {

@@ -24,35 +24,25 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"golang.org/x/time/rate"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/listen"
 )
 
-// Handler runs one turn; *chat.Runner implements it.
-//
-// An error with no replies means the turn could not be settled: nothing is
-// sent and the update is left for Telegram to deliver again.
-type Handler interface {
-	Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error)
-}
-
-// deliveryRecorder is a Handler that wants to know when a turn's replies
-// went out, so a redelivery of its update sends nothing twice.
-type deliveryRecorder interface {
-	Delivered(ctx context.Context, user string, seq int64)
-}
-
-// holder is a Handler that can hold a turn's replies back durably (the
-// runner, over the session store's outbox): in polling mode, an update whose
-// replies must wait for Telegram's flood control is then confirmed at once,
-// instead of holding back the fetching of every update behind it, and if
-// the process stops before they went out, the next one sends them.
-type holder interface {
-	Hold(ctx context.Context, user string, due time.Time) error
-	Release(ctx context.Context, user string)
-	Due(ctx context.Context, by time.Time, n int) ([]string, error)
-	Undelivered(ctx context.Context, user string) ([]flow.Reply, int64, error)
-}
+// What the transport needs of the conversation runner (*chat.Runner):
+// domain.Handler runs a turn (an error with no replies means the turn could
+// not be settled: nothing is sent and the update is left for Telegram to
+// deliver again); a DeliveryRecorder learns that a turn's replies went out,
+// so a redelivery sends nothing twice; a Holder holds replies durably (in
+// polling mode, an update whose replies must wait for Telegram's flood
+// control is then confirmed at once, and if the process stops before they
+// went out, the next one sends them); a Flusher records deliveries when the
+// transport stops.
+type (
+	Handler          = domain.Handler
+	deliveryRecorder = domain.DeliveryRecorder
+	holder           = domain.Holder
+	flusher          = domain.Flusher
+)
 
 // Default endpoints of the official Bot API (patterns as the library's).
 const (
@@ -224,12 +214,6 @@ func (b *Bot) Run(ctx context.Context) error {
 		return b.serveWebhook(ctx)
 	}
 	return b.poll(ctx)
-}
-
-// flusher is a Handler that records deliveries lazily and must be told to
-// record them when the transport stops.
-type flusher interface {
-	Flush(ctx context.Context)
 }
 
 func (b *Bot) mode() string {
@@ -568,7 +552,7 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 	}
 	if in.CallbackID != "" {
 		toast := ""
-		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
+		if len(replies) > 0 && replies[0].Kind == domain.ReplyExpired {
 			toast = toastExpired
 		}
 		b.answerCallback(ctx, t, in.ChatID, in.CallbackID, toast)
@@ -631,7 +615,7 @@ func transient(ctx context.Context, err error) bool {
 // send delivers a turn's replies in order: text merged into as few messages
 // as fit, and each reply that carries a file as a document. It reports false
 // when delivery failed for a reason that may pass.
-func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) bool {
+func (b *Bot) send(ctx context.Context, chatID int64, replies []domain.Reply) bool {
 	start := 0
 	for i, r := range replies {
 		if r.File == nil {
@@ -648,10 +632,10 @@ func (b *Bot) send(ctx context.Context, chatID int64, replies []flow.Reply) bool
 // captionLimit is Telegram's limit on a document's caption.
 const captionLimit = 1024
 
-func (b *Bot) sendDocument(ctx context.Context, chatID int64, r flow.Reply) bool {
+func (b *Bot) sendDocument(ctx context.Context, chatID int64, r domain.Reply) bool {
 	caption := r.Text
 	if utf16Len(caption) > captionLimit {
-		if !b.sendMessages(ctx, chatID, []flow.Reply{{Kind: r.Kind, Text: r.Text}}) {
+		if !b.sendMessages(ctx, chatID, []domain.Reply{{Kind: r.Kind, Text: r.Text}}) {
 			return false
 		}
 		caption = ""
@@ -670,11 +654,11 @@ func (b *Bot) sendDocument(ctx context.Context, chatID int64, r flow.Reply) bool
 }
 
 // upload streams a document to the multipart request: the file is opened
-// anew for each attempt (flow.File.Reader) and read as it is sent, never
+// anew for each attempt (domain.File.Reader) and read as it is sent, never
 // held whole in memory. Readers the library did not close (a request that
 // failed mid-way) are closed when the send is over.
 type upload struct {
-	f    *flow.File
+	f    *domain.File
 	mu   sync.Mutex
 	open []io.Closer
 	sent int64
@@ -717,7 +701,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 func (c *countingReader) Close() error { return c.rc.Close() }
 
-func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []flow.Reply) bool {
+func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []domain.Reply) bool {
 	for _, m := range render(replies, MaxMessageLen) {
 		p := tgbotapi.Params{}
 		p["chat_id"] = chatIDParam(chatID)
@@ -751,8 +735,10 @@ func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []flow.Rep
 }
 
 // Notify sends replies outside a turn (e.g. an OCR result) to a person.
-func (b *Bot) Notify(ctx context.Context, user string, replies []flow.Reply) error {
-	chatID, err := strconv.ParseInt(user, 10, 64)
+func (b *Bot) Notify(ctx context.Context, user string, replies []domain.Reply) error {
+	// Chat ids are kept bare (as before transports had namespaces), "tg:"
+	// accepted too.
+	chatID, err := strconv.ParseInt(strings.TrimPrefix(user, domain.TransportTelegram+":"), 10, 64)
 	if err != nil {
 		return fmt.Errorf("telegram: notify: bad user id: %w", err)
 	}
@@ -768,7 +754,7 @@ const maxDownload = 20<<20 + 1
 
 // Fetch downloads an attachment: getFile for its path, then the file
 // endpoint (built from TELEGRAM_FILE_ENDPOINT, not the library's constant).
-func (b *Bot) Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+func (b *Bot) Fetch(ctx context.Context, _ string, a *domain.Attachment) (io.ReadCloser, error) {
 	p := tgbotapi.Params{}
 	p["file_id"] = a.ID
 	var f struct {
@@ -778,7 +764,7 @@ func (b *Bot) Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, err
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Code == http.StatusBadRequest && strings.Contains(strings.ToLower(ae.Msg), "file is too big") {
 			// Over the 20 MB a bot may download: no retry can help.
-			return nil, fmt.Errorf("%w: %w", err, flow.ErrAttachmentTooLarge)
+			return nil, fmt.Errorf("%w: %w", err, domain.ErrAttachmentTooLarge)
 		}
 		return nil, err
 	}
@@ -812,7 +798,7 @@ type readCloser struct {
 func (r readCloser) Close() error { return r.close() }
 
 func (b *Bot) sendText(ctx context.Context, chatID int64, text string) {
-	b.send(ctx, chatID, []flow.Reply{{Kind: flow.ReplyNotice, Text: text}})
+	b.send(ctx, chatID, []domain.Reply{{Kind: domain.ReplyNotice, Text: text}})
 }
 
 // openKeyboard is the message carrying the chat's open question's buttons.

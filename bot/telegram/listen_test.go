@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/fakebot"
 	"github.com/anning-bot/anning/bot/listen"
 	"github.com/anning-bot/anning/bot/telegram"
@@ -42,9 +42,9 @@ func (b *syncBuffer) String() string {
 }
 
 // funcHandler is a Handler made of a function.
-type funcHandler func(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error)
+type funcHandler func(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error)
 
-func (f funcHandler) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+func (f funcHandler) Handle(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
 	return f(ctx, user, ev)
 }
 
@@ -79,8 +79,8 @@ func startHook(t *testing.T, h telegram.Handler, lim listen.Limits) (fake *fakeb
 	return fake, addr, hookURL, logs
 }
 
-func echo(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
-	return []flow.Reply{{Kind: flow.ReplySay, Text: "ok"}}, nil
+func echo(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
+	return []domain.Reply{{Kind: domain.ReplySay, Text: "ok"}}, nil
 }
 
 // closedWithin reports whether the server closes conn (EOF, or a reset)
@@ -188,7 +188,7 @@ func TestWebhookDribbledBodyIsCutOff(t *testing.T) {
 // A turn that outlasts ReadTimeout is still answered by its outcome (here
 // 503: not settled), not cut short as if Telegram had hung up.
 func TestWebhookSlowTurnOutlastsReadTimeout(t *testing.T) {
-	slow := funcHandler(func(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+	slow := funcHandler(func(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
 		time.Sleep(800 * time.Millisecond)
 		return nil, errors.New("unsettled")
 	})

@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/internal/wait"
 )
 
@@ -156,6 +157,9 @@ func (b *Bot) takeUp(ctx context.Context, d *dispatcher, by time.Time) int {
 		b.log.Warn("held replies not listed", "err", err)
 	}
 	for _, user := range users {
+		if domain.TransportOf(user) != domain.TransportTelegram {
+			continue // another transport's: left to it (the lease put it back)
+		}
 		chatID, err := strconv.ParseInt(user, 10, 64)
 		if err != nil || chatID == 0 {
 			b.holder.Release(ctx, user)

@@ -8,7 +8,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // MaxMessageLen is Telegram's limit on a message's text after entity
@@ -33,12 +33,12 @@ type paragraph struct {
 // a chat receive about one message per second, so a turn is usually one
 // message. Every user-visible text is HTML-escaped; nothing from a flow or a
 // person is ever read as markup.
-func render(replies []flow.Reply, limit int) []outgoing {
+func render(replies []domain.Reply, limit int) []outgoing {
 	var paras []paragraph
 	var choices []string
 	ref := ""
 	for _, r := range replies {
-		heading := r.Kind == flow.ReplyCitation || r.Kind == flow.ReplyChannel
+		heading := r.Kind == domain.ReplyCitation || r.Kind == domain.ReplyChannel
 		paras = append(paras, paragraph{text: r.Text, heading: heading})
 		if len(r.Choices) > 0 {
 			choices, ref = r.Choices, r.Ref

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 func TestRenderEscapesAndMergesATurn(t *testing.T) {
-	out := render([]flow.Reply{
-		{Kind: flow.ReplySay, Text: "平台 <b>有钱花</b> & 你"},
-		{Kind: flow.ReplyCitation, Text: "《中华人民共和国民法典》第一千零三十三条\n除法律另有规定……"},
-		{Kind: flow.ReplySay, Text: "下一步？", Choices: []string{"好", "回到主菜单"}, Ref: "120"},
+	out := render([]domain.Reply{
+		{Kind: domain.ReplySay, Text: "平台 <b>有钱花</b> & 你"},
+		{Kind: domain.ReplyCitation, Text: "《中华人民共和国民法典》第一千零三十三条\n除法律另有规定……"},
+		{Kind: domain.ReplySay, Text: "下一步？", Choices: []string{"好", "回到主菜单"}, Ref: "120"},
 	}, MaxMessageLen)
 	if len(out) != 1 {
 		t.Fatalf("%d messages, want 1", len(out))
@@ -31,9 +31,9 @@ func TestRenderEscapesAndMergesATurn(t *testing.T) {
 
 func TestRenderSplitsLongTextAtParagraphs(t *testing.T) {
 	para := strings.Repeat("很长的段落。", 300) // 1800 characters
-	var replies []flow.Reply
+	var replies []domain.Reply
 	for range 5 {
-		replies = append(replies, flow.Reply{Text: para})
+		replies = append(replies, domain.Reply{Text: para})
 	}
 	replies[4].Choices, replies[4].Ref = []string{"好"}, "7"
 	out := render(replies, MaxMessageLen)
@@ -55,7 +55,7 @@ func TestRenderSplitsLongTextAtParagraphs(t *testing.T) {
 
 func TestRenderSplitsOneHugeParagraph(t *testing.T) {
 	line := strings.Repeat("字", 5000) + "\n" + strings.Repeat("😀", 3000) // emoji are 2 UTF-16 units
-	out := render([]flow.Reply{{Kind: flow.ReplyCitation, Text: line}}, MaxMessageLen)
+	out := render([]domain.Reply{{Kind: domain.ReplyCitation, Text: line}}, MaxMessageLen)
 	total := 0
 	for i, m := range out {
 		if n := utf16Len(m.HTML) - len("<b></b>")*boolInt(i == 0); n > MaxMessageLen {

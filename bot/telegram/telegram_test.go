@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/anning-bot/anning/bot/chat"
+	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/internal/fakebot"
 	"github.com/anning-bot/anning/bot/internal/redistest"
@@ -31,7 +32,7 @@ const token = "123456:TEST-token"
 type harness struct {
 	t      *testing.T
 	fake   *fakebot.Server
-	store  session.Store
+	store  domain.Store
 	runner *chat.Runner
 	bot    *telegram.Bot
 	cancel context.CancelFunc
@@ -292,7 +293,7 @@ func TestPollingChatStuckInFloodWaitDoesNotBlockOthers(t *testing.T) {
 		t.Fatalf("chat 42 was answered only after chat 41's wait (%d messages to 41): head-of-line blocking", n)
 	}
 	h.fake.WaitConfirmed(t, stuck)
-	outbox := h.store.(session.Outbox)
+	outbox := h.store.(domain.Outbox)
 	ctx := context.Background()
 	if due, _ := outbox.Due(ctx, time.Now().Add(time.Hour), time.Minute, 10); !slices.Equal(due, []string{"41"}) {
 		t.Errorf("held: %v, want chat 41", due)
@@ -333,7 +334,7 @@ func TestHeldRepliesAreTakenUpAfterARestart(t *testing.T) {
 	if n := len(h.fake.Sent(41)); n != 2 {
 		t.Errorf("%d messages to chat 41, want the held reply once and then the next one", n)
 	}
-	if due, _ := h.store.(session.Outbox).Due(context.Background(), time.Now().Add(time.Hour), time.Minute, 10); len(due) != 0 {
+	if due, _ := h.store.(domain.Outbox).Due(context.Background(), time.Now().Add(time.Hour), time.Minute, 10); len(due) != 0 {
 		t.Errorf("still held: %v", due)
 	}
 }
@@ -719,7 +720,7 @@ type slowHandler struct {
 	d time.Duration
 }
 
-func (s slowHandler) Handle(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
+func (s slowHandler) Handle(ctx context.Context, user string, ev domain.Event) ([]domain.Reply, error) {
 	time.Sleep(s.d)
 	return s.Handler.Handle(ctx, user, ev)
 }

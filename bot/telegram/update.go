@@ -7,7 +7,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // incoming is one update, translated for the runner.
@@ -16,7 +16,7 @@ type incoming struct {
 	ChatID     int64 // 0: not from a chat this bot serves (inline queries, channel posts...)
 	Private    bool
 	Command    bool // a /command (groups get an answer only to these)
-	Event      flow.Event
+	Event      domain.Event
 	CallbackID string // set for a button press: it must be answered
 	MessageID  int    // the message whose button was pressed
 	Document   bool   // the attachment came as a document (not a photo)
@@ -36,11 +36,11 @@ func (in incoming) kind() string {
 		return "command"
 	}
 	switch in.Event.Kind {
-	case flow.EventText:
+	case domain.EventText:
 		return "text"
-	case flow.EventUnsupported:
+	case domain.EventUnsupported:
 		return "unsupported"
-	case flow.EventAttachment:
+	case domain.EventAttachment:
 		a := in.Event.Attachment
 		switch {
 		case a.ForwardDate != 0:
@@ -153,8 +153,8 @@ func addForward(in *incoming, m *message) {
 	if date == 0 {
 		return
 	}
-	if in.Event.Kind == flow.EventText && !strings.HasPrefix(in.Event.Text, "/") {
-		in.Event = flow.Event{Kind: flow.EventAttachment, Seq: in.Event.Seq, Attachment: &flow.Attachment{Text: in.Event.Text}}
+	if in.Event.Kind == domain.EventText && !strings.HasPrefix(in.Event.Text, "/") {
+		in.Event = domain.Event{Kind: domain.EventAttachment, Seq: in.Event.Seq, Attachment: &domain.Attachment{Text: in.Event.Text}}
 	}
 	if a := in.Event.Attachment; a != nil {
 		a.ForwardDate, a.ForwardFrom, a.MessageDate = date, from, int64(m.Date)
@@ -181,13 +181,13 @@ func translate(u *update) incoming {
 		if !ok {
 			ref, idx = "", -1 // not ours: the engine answers it as expired
 		}
-		in.Event = flow.Event{Kind: flow.EventPick, Ref: ref, Index: idx}
+		in.Event = domain.Event{Kind: domain.EventPick, Ref: ref, Index: idx}
 	}
 	in.Event.Seq = in.UpdateID
 	return in
 }
 
-func messageEvent(m *message) flow.Event {
+func messageEvent(m *message) domain.Event {
 	ev := messageContent(m)
 	if ev.Attachment != nil {
 		ev.Attachment.MessageDate = int64(m.Date)
@@ -196,36 +196,36 @@ func messageEvent(m *message) flow.Event {
 	return ev
 }
 
-func messageContent(m *message) flow.Event {
+func messageContent(m *message) domain.Event {
 	switch {
 	case len(m.Photo) > 0:
 		p := m.Photo[len(m.Photo)-1] // the largest size comes last
-		return flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{
+		return domain.Event{Kind: domain.EventAttachment, Attachment: &domain.Attachment{
 			ID: p.FileID, UniqueID: p.FileUniqueID, Size: int64(p.FileSize), MIME: "image/jpeg", Caption: m.Caption}}
 	case m.Document != nil:
 		d := m.Document
-		return flow.Event{Kind: flow.EventAttachment, Attachment: &flow.Attachment{
+		return domain.Event{Kind: domain.EventAttachment, Attachment: &domain.Attachment{
 			ID: d.FileID, UniqueID: d.FileUniqueID, Name: d.FileName, MIME: d.MimeType, Size: int64(d.FileSize), Caption: m.Caption}}
 	case m.Voice != nil:
 		v := m.Voice
-		return attachment(m, &flow.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, MIME: v.MimeType, Size: int64(v.FileSize), Duration: v.Duration})
+		return attachment(m, &domain.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, MIME: v.MimeType, Size: int64(v.FileSize), Duration: v.Duration})
 	case m.Audio != nil:
 		a := m.Audio
-		return attachment(m, &flow.Attachment{ID: a.FileID, UniqueID: a.FileUniqueID, Name: a.FileName, MIME: a.MimeType, Size: int64(a.FileSize), Duration: a.Duration})
+		return attachment(m, &domain.Attachment{ID: a.FileID, UniqueID: a.FileUniqueID, Name: a.FileName, MIME: a.MimeType, Size: int64(a.FileSize), Duration: a.Duration})
 	case m.Video != nil:
 		v := m.Video
-		return attachment(m, &flow.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, Name: v.FileName, MIME: v.MimeType, Size: int64(v.FileSize), Duration: v.Duration})
+		return attachment(m, &domain.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, Name: v.FileName, MIME: v.MimeType, Size: int64(v.FileSize), Duration: v.Duration})
 	case m.VideoNote != nil:
 		v := m.VideoNote
-		return attachment(m, &flow.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, MIME: "video/mp4", Size: int64(v.FileSize), Duration: v.Duration})
+		return attachment(m, &domain.Attachment{ID: v.FileID, UniqueID: v.FileUniqueID, MIME: "video/mp4", Size: int64(v.FileSize), Duration: v.Duration})
 	case m.Text != "":
-		return flow.Event{Kind: flow.EventText, Text: m.Text}
+		return domain.Event{Kind: domain.EventText, Text: m.Text}
 	}
-	return flow.Event{Kind: flow.EventUnsupported} // sticker, location, contact...
+	return domain.Event{Kind: domain.EventUnsupported} // sticker, location, contact...
 }
 
 // attachment is a recording or video: kept as evidence like a photo.
-func attachment(m *message, a *flow.Attachment) flow.Event {
+func attachment(m *message, a *domain.Attachment) domain.Event {
 	a.Caption = m.Caption
-	return flow.Event{Kind: flow.EventAttachment, Attachment: a}
+	return domain.Event{Kind: domain.EventAttachment, Attachment: a}
 }

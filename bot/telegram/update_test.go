@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 func TestTranslate(t *testing.T) {
@@ -15,7 +15,7 @@ func TestTranslate(t *testing.T) {
 	}{
 		{"private text", `{"update_id":5,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"from":{"id":42},"text":"你好"}}`,
 			func(in incoming) bool {
-				return in.ChatID == 42 && in.Private && in.Event.Kind == flow.EventText && in.Event.Text == "你好" && in.Event.Seq == 5
+				return in.ChatID == 42 && in.Private && in.Event.Kind == domain.EventText && in.Event.Text == "你好" && in.Event.Seq == 5
 			}},
 		{"command", `{"update_id":6,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"text":"/start relatives","entities":[{"type":"bot_command","offset":0,"length":6}]}}`,
 			func(in incoming) bool { return in.Command && in.Event.Text == "/start relatives" }},
@@ -23,16 +23,16 @@ func TestTranslate(t *testing.T) {
 			func(in incoming) bool { return in.ChatID == -100 && !in.Private }},
 		{"button", `{"update_id":8,"callback_query":{"id":"cb1","from":{"id":42},"data":"c:17:2","message":{"message_id":9,"date":1,"chat":{"id":42,"type":"private"}}}}`,
 			func(in incoming) bool {
-				return in.CallbackID == "cb1" && in.MessageID == 9 && in.Event.Kind == flow.EventPick && in.Event.Ref == "17" && in.Event.Index == 2
+				return in.CallbackID == "cb1" && in.MessageID == 9 && in.Event.Kind == domain.EventPick && in.Event.Ref == "17" && in.Event.Index == 2
 			}},
 		{"foreign button data", `{"update_id":9,"callback_query":{"id":"cb2","from":{"id":42},"data":"zzz","message":{"message_id":9,"date":1,"chat":{"id":42,"type":"private"}}}}`,
-			func(in incoming) bool { return in.Event.Kind == flow.EventPick && in.Event.Index == -1 }},
+			func(in incoming) bool { return in.Event.Kind == domain.EventPick && in.Event.Index == -1 }},
 		{"sticker", `{"update_id":10,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"sticker":{"file_id":"s","file_unique_id":"u","width":1,"height":1,"is_animated":false}}}`,
-			func(in incoming) bool { return in.Event.Kind == flow.EventUnsupported }},
+			func(in incoming) bool { return in.Event.Kind == domain.EventUnsupported }},
 		{"photo: largest size", `{"update_id":11,"message":{"message_id":1,"date":1,"chat":{"id":42,"type":"private"},"caption":"催收短信","photo":[{"file_id":"small","file_unique_id":"a","width":90,"height":90},{"file_id":"big","file_unique_id":"b","width":1280,"height":2000,"file_size":300000}]}}`,
 			func(in incoming) bool {
 				a := in.Event.Attachment
-				return in.Event.Kind == flow.EventAttachment && a.ID == "big" && a.Size == 300000 && a.Caption == "催收短信"
+				return in.Event.Kind == domain.EventAttachment && a.ID == "big" && a.Size == 300000 && a.Caption == "催收短信"
 			}},
 		{"inline query: not a chat", `{"update_id":12,"inline_query":{"id":"q","from":{"id":42},"query":"x","offset":""}}`,
 			func(in incoming) bool { return in.ChatID == 0 }},
@@ -56,7 +56,7 @@ func FuzzDecodeUpdate(f *testing.F) {
 	f.Add([]byte(`[1,2,3]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in, err := decodeUpdate(data)
-		if err == nil && in.Event.Kind == flow.EventAttachment && in.Event.Attachment == nil {
+		if err == nil && in.Event.Kind == domain.EventAttachment && in.Event.Attachment == nil {
 			t.Fatal("attachment event without attachment")
 		}
 	})
@@ -71,7 +71,7 @@ func TestForwardedMessagesAreEvidence(t *testing.T) {
 		"text":"【闪电贷】您的朋友张三借款已逾期，联系电话 13812345678"}}`
 	in, err := decodeUpdate(json.RawMessage(newer))
 	a := in.Event.Attachment
-	if err != nil || in.Event.Kind != flow.EventAttachment || a == nil || a.Text == "" || a.ForwardDate != 1710469260 || a.ForwardFrom != "催收-王经理" || a.MessageDate != 1710900000 {
+	if err != nil || in.Event.Kind != domain.EventAttachment || a == nil || a.Text == "" || a.ForwardDate != 1710469260 || a.ForwardFrom != "催收-王经理" || a.MessageDate != 1710900000 {
 		t.Fatalf("forward_origin: %+v %+v %v", in, a, err)
 	}
 	old := `{"update_id":21,"message":{"message_id":4,"date":1710900000,"chat":{"id":42,"type":"private"},

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/domain"
 )
 
 // zeros is a reader of n zero bytes that holds none of them.
@@ -34,7 +34,7 @@ func TestDocumentUploadStreams(t *testing.T) {
 	h.fake.DigestUploads()
 	const size = 45 << 20
 	opened := 0
-	file := &flow.File{Name: "part1.zip", Open: func() (io.ReadCloser, error) {
+	file := &domain.File{Name: "part1.zip", Open: func() (io.ReadCloser, error) {
 		opened++
 		return io.NopCloser(&zeros{n: size}), nil
 	}}
@@ -62,7 +62,7 @@ func TestDocumentUploadStreams(t *testing.T) {
 			}
 		}
 	}()
-	err := h.bot.Notify(context.Background(), "5150", []flow.Reply{{Kind: flow.ReplyNotice, Text: "证据压缩包", File: file}})
+	err := h.bot.Notify(context.Background(), "5150", []domain.Reply{{Kind: domain.ReplyNotice, Text: "证据压缩包", File: file}})
 	close(stop)
 	wg.Wait()
 	if err != nil {
