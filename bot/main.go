@@ -33,6 +33,7 @@ import (
 	"github.com/anning-bot/anning/bot/ops"
 	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/bot/telegram"
+	"github.com/anning-bot/anning/bot/web"
 	"github.com/anning-bot/anning/content"
 	"github.com/anning-bot/anning/flows"
 )
@@ -48,7 +49,7 @@ func signalContext() context.Context {
 }
 
 const usage = `usage:
-  bot               run the bot (a terminal chat unless TELEGRAM_BOT_TOKEN is set)
+  bot               run the bot (a terminal chat unless TELEGRAM_BOT_TOKEN or WEB_ADDR is set)
   bot lint [DIR]    check the flows in DIR (default: FLOWS_DIR or the built-in flows)
   bot graph [FLOW]  print a Mermaid flowchart of a flow (default: main)
   bot config        print the settings in effect, secrets hidden
@@ -114,6 +115,7 @@ type Main struct {
 	Store    session.Store
 	Evidence *evidence.Service
 	Metrics  *metrics.Metrics
+	Web      *web.Server    // the web chat; nil without WEB_ADDR
 	redis    *session.Redis // for the readiness check; nil without Redis
 	s3       *evidence.S3   // for the readiness check; nil with EVIDENCE_DIR
 	closer   []io.Closer
@@ -176,12 +178,19 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if cfg.EvidenceS3.Endpoint != "" {
 		where.Evidence = "s3"
 	}
+	erasers := []chat.Eraser{ev, m.documents()}
+	if cfg.WebAddr != "" {
+		if m.Web, err = newWeb(cfg, log); err != nil {
+			return nil, err
+		}
+		erasers = append(erasers, m.Web) // what the page shows goes with the rest
+	}
 	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, session.RepliesTTL, where))
 	m.Runner = chat.NewRunner(engine, m.Store, chat.Options{
 		Log:     log,
 		Meter:   m.turnMeter(),
 		Actions: map[string]chat.ActionFunc{flow.DoEvidenceAdd: ev.Add, flow.DoEvidence: ev.Command, flow.DoDraft: drafts.Act},
-		Erasers: []chat.Eraser{ev, m.documents()},
+		Erasers: erasers,
 		Hear:    ev.Rules.Heard,
 		Outbox:  outbox,
 		Batch:   batch,
@@ -269,6 +278,11 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			}
 		}()
 	}
+	if m.Web != nil && m.Config.TelegramToken == "" {
+		m.Evidence.Fetch, m.Evidence.Notify = m.Web, m.Web
+		startOps()
+		return m.Web.Run(ctx, m.Runner)
+	}
 	if m.Config.TelegramToken != "" {
 		bot, err := telegram.New(telegram.Config{
 			Token:         m.Config.TelegramToken,
@@ -288,6 +302,18 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			return err
 		}
 		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
+		if m.Web != nil { // both, on the same runner
+			both := byTransport{web: m.Web, telegram: bot}
+			m.Evidence.Fetch, m.Evidence.Notify = both, both
+			webDone := make(chan struct{})
+			go func() {
+				defer close(webDone)
+				if err := m.Web.Run(ctx, m.Runner); err != nil {
+					m.Log.Error("web chat stopped", "err", err)
+				}
+			}()
+			defer func() { <-webDone }() // it returns once ctx is done
+		}
 		checks["telegram"] = bot.Ping
 		startOps()
 		return bot.Run(ctx)
@@ -297,6 +323,39 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
 	startOps()
 	return c.Run(ctx, m.Runner)
+}
+
+// newWeb makes the web chat (WEB_ADDR) with the page's texts from the
+// content folder.
+func newWeb(cfg config.Config, log *slog.Logger) (*web.Server, error) {
+	texts, err := web.LoadTexts(contentFS(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return web.New(web.Config{Addr: cfg.WebAddr, TrustedProxies: cfg.WebTrustedProxies, SessionTTL: cfg.SessionTTL,
+		NewSessionsPerHour: cfg.WebNewSessionsPerHour, MaxFile: evidence.DefaultLimits.MaxFile, Texts: texts, Log: log})
+}
+
+// byTransport sends file fetches and late replies to the transport of the
+// person (web ids start with "web:"), when Telegram and the web run side by
+// side. (Issue 16 point 5 replaces it with routing in a shared package.)
+type byTransport struct {
+	web      *web.Server
+	telegram *telegram.Bot
+}
+
+func (b byTransport) Fetch(ctx context.Context, a *flow.Attachment) (io.ReadCloser, error) {
+	if web.IsUpload(a) {
+		return b.web.Fetch(ctx, a)
+	}
+	return b.telegram.Fetch(ctx, a)
+}
+
+func (b byTransport) Notify(ctx context.Context, user string, replies []flow.Reply) error {
+	if web.IsUser(user) {
+		return b.web.Notify(ctx, user, replies)
+	}
+	return b.telegram.Notify(ctx, user, replies)
 }
 
 // turnMeter and telegramMeter are the metrics, or no meter at all (not a
