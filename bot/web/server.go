@@ -406,11 +406,23 @@ const maxForm = 32 << 10
 func (s *Server) post(do func(ctx context.Context, sess *session, r *http.Request) string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
+		// The script posts FormData (multipart), a plain form urlencoded.
+		parse := r.ParseForm
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			parse = func() error { return r.ParseMultipartForm(maxForm) }
+		}
+		if err := parse(); err != nil {
 			s.refuse(w, r, http.StatusRequestEntityTooLarge, s.cfg.Texts.TooLong)
 			return
 		}
-		sess, ok := s.checked(w, r, r.PostFormValue("csrf"))
+		if r.MultipartForm != nil {
+			defer r.MultipartForm.RemoveAll()
+		}
+		token := r.PostFormValue("csrf")
+		if token == "" {
+			token = r.Header.Get("X-CSRF-Token")
+		}
+		sess, ok := s.checked(w, r, token)
 		if !ok {
 			return
 		}
