@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,10 +15,12 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/anning-bot/anning/bot/internal/fakebot"
 	"github.com/anning-bot/anning/bot/internal/redistest"
 )
 
@@ -289,6 +294,41 @@ func TestWebChatInAPhoneBrowser(t *testing.T) {
 	if len(cookies) != 0 {
 		t.Fatalf("cookies left after erasure: %d", len(cookies))
 	}
+
+	// With JavaScript off (a new tab of the same phone): plain form posts,
+	// each answered by the page again.
+	tab, cancelTab := chromedp.NewContext(ctx)
+	defer cancelTab()
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+			return err
+		}),
+		chromedp.Navigate(base+"/"), chromedp.WaitVisible("#text")); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, tab, "你好，这里是“安宁”", 10*time.Second)
+	if cls, _ := chromedp.Run(tab, chromedp.AttributeValue("html", "class")); strings.Contains(cls.Value, "js") {
+		t.Fatal("the script ran in the tab without JavaScript")
+	}
+	if err := chromedp.Do(tab, chromedp.SendKeys("#text", "/help"+kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, tab, "可用的命令", 20*time.Second)
+	n = messageCount(tab)
+	if err := chromedp.Do(tab, chromedp.Click("#menu")); err != nil {
+		t.Fatal(err)
+	}
+	waitMore(t, tab, n+1)
+	choices, _ = activeChoices(tab)
+	if len(choices) == 0 {
+		t.Fatal("no buttons after the menu without JavaScript")
+	}
+	n = messageCount(tab)
+	press(t, tab, choices[len(choices)-1]) // a click: the form posts itself
+	waitMore(t, tab, n+1)
+
 	stop()
 	for _, secret := range []string{story, "13812345678", "闪电贷"} {
 		if strings.Contains(logs.String(), secret) {
@@ -297,5 +337,59 @@ func TestWebChatInAPhoneBrowser(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), `"user":"web:`) {
 		t.Error("a raw web user id reached the log")
+	}
+}
+
+// Telegram and the web side by side in one process on one Redis: each
+// person has their own session under their transport's id ("web:..." and
+// the chat id), in the per-person key layout; the terminal chat stays shut.
+func TestTelegramAndWebSideBySide(t *testing.T) {
+	const token = "555:SIDE-by-side"
+	const chat = 7345120
+	fake := fakebot.New(t, token)
+	srv := redistest.Open(t)
+	addr := freeAddr(t)
+	env := map[string]string{"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
+		"WEB_ADDR": addr, "REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "EVIDENCE_DIR": t.TempDir(), "TELEGRAM_CHAT_RATE": "0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, logs bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, nil, strings.NewReader("/help\n"), &out, &logs, func(k string) string { return env[k] })
+	}()
+	defer func() { cancel(); <-done }()
+	base := "http://" + addr
+	waitHTTP(t, base)
+
+	fake.PushText(chat, "/start")
+	if got := fake.WaitSent(t, chat, 1)[0].Text; !strings.Contains(got, "你好，这里是“安宁”") {
+		t.Fatalf("telegram greeting: %q", got)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "你好，这里是“安宁”") {
+		t.Fatalf("web page: %d", resp.StatusCode)
+	}
+	rc := srv.Client(t)
+	keys, err := rc.Keys(context.Background(), srv.Prefix+":*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var web, tg bool
+	for _, k := range keys {
+		web = web || strings.HasPrefix(k, srv.Prefix+":{u:web:")
+		tg = tg || strings.HasPrefix(k, fmt.Sprintf("%s:{u:%d}", srv.Prefix, chat))
+	}
+	if !web || !tg {
+		t.Fatalf("keys %v: want a web person's and the Telegram chat's", keys)
+	}
+	if strings.Contains(out.String(), "终端对话") {
+		t.Fatal("the terminal chat opened beside Telegram and the web")
 	}
 }
