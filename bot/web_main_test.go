@@ -80,7 +80,7 @@ func phoneBrowser(t *testing.T) (context.Context, string) {
 }
 
 // waitHTTP waits until the web chat answers.
-func waitHTTP(t *testing.T, url string) {
+func waitHTTP(t testing.TB, url string) {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		if resp, err := http.Get(url + "/static/app.css"); err == nil {
