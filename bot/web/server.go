@@ -234,10 +234,18 @@ func (s *Server) guard(next http.Handler) http.Handler {
 
 const cookieName = "anning"
 
-// current returns the session of the request's cookie, or nil.
+// current returns the session of the request's cookie, or nil. A cookie
+// this process does not know yet (a restart, another replica, or made up)
+// costs what a new session costs, so it counts against the address's cap.
 func (s *Server) current(r *http.Request) *session {
 	c, err := r.Cookie(cookieName)
 	if err != nil || len(c.Value) != 43 {
+		return nil
+	}
+	if sess := s.sessions.held(c.Value); sess != nil {
+		return sess
+	}
+	if !s.addrs.newSession(s.proxies.client(r)) {
 		return nil
 	}
 	return s.sessions.get(c.Value)
@@ -358,7 +366,10 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, text
 		json.NewEncoder(w).Encode(update{Error: text})
 		return
 	}
-	sess := s.current(r)
+	var sess *session
+	if c, err := r.Cookie(cookieName); err == nil {
+		sess = s.sessions.held(c.Value) // never a new one here
+	}
 	var msgs []message
 	n := 0
 	if sess != nil {

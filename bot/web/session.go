@@ -190,6 +190,19 @@ func (ss *sessions) get(id string) *session {
 	return s
 }
 
+// held returns the session of id when this process holds it.
+func (ss *sessions) held(id string) *session {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[id]
+	if s != nil {
+		s.mu.Lock()
+		s.used = ss.now()
+		s.mu.Unlock()
+	}
+	return s
+}
+
 // byUserID returns the session of a runner user id, if held here.
 func (ss *sessions) byUserID(user string) *session {
 	ss.mu.Lock()

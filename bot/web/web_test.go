@@ -417,6 +417,12 @@ func TestRateLimitsAndTheSessionCap(t *testing.T) {
 	if got := len(h.srv.sessions.byID); got != 3 {
 		t.Fatalf("%d sessions held, want 3", got)
 	}
+	// Made-up cookies count as new sessions too.
+	req, _ := http.NewRequest("GET", h.ts.URL+"/", nil)
+	req.AddCookie(&http.Cookie{Name: cookieName, Value: newID()})
+	if resp, _ := h.browser().do(req); resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("a made-up cookie past the cap: %d", resp.StatusCode)
+	}
 	h.clock.add(time.Hour)
 	if code := h.browser().open().StatusCode; code != 200 {
 		t.Fatalf("an hour later: %d", code)
