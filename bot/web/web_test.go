@@ -632,3 +632,24 @@ func TestTextsAreAllThere(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func TestClientAddress(t *testing.T) {
+	p := proxies{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct{ peer, xff, want string }{
+		{"127.0.0.1:5000", "1.2.3.4, 10.0.0.7", "1.2.3.4"},         // through two trusted proxies
+		{"127.0.0.1:5000", "6.6.6.6, 1.2.3.4", "1.2.3.4"},          // what the client wrote itself is not believed
+		{"8.8.8.8:5000", "1.2.3.4", "8.8.8.8"},                     // an untrusted peer's header is ignored
+		{"[2001:db8:1:2:3:4:5:6]:443", "", "2001:db8:1:2::"},       // IPv6: its /64
+		{"127.0.0.1:5000", "2001:db8:1:2:aa::1", "2001:db8:1:2::"}, // forwarded IPv6
+		{"127.0.0.1:5000", "garbage", "127.0.0.1"},                 // unreadable: the proxy itself
+	} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = tc.peer
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := p.client(r).String(); got != tc.want {
+			t.Errorf("peer %s, X-Forwarded-For %q: %s, want %s", tc.peer, tc.xff, got, tc.want)
+		}
+	}
+}
