@@ -24,6 +24,7 @@ type Texts struct {
 	Placeholder     string `yaml:"placeholder"`
 	Send            string `yaml:"send"`
 	Attach          string `yaml:"attach"`
+	Camera          string `yaml:"camera"`
 	AttachHint      string `yaml:"attach_hint"`
 	Upload          string `yaml:"upload"`
 	Sending         string `yaml:"sending"`

@@ -289,12 +289,27 @@ func TestNoScriptFormFlow(t *testing.T) {
 	if !strings.Contains(b.page, "你好，这里是“安宁”") || !strings.Contains(b.page, "我的通讯录被爆了，怎么办") {
 		t.Fatalf("no greeting with the menu:\n%s", b.page)
 	}
-	resp, _ := b.send("催收给我妈妈打电话了")
+	for _, want := range []string{`type="file" multiple accept="image/*,audio/*,application/pdf"`, `accept="image/*" capture="environment"`,
+		`<html lang="zh-CN">`, `name="viewport" content="width=device-width, initial-scale=1"`} {
+		if !strings.Contains(b.page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	// An upload without the script: a plain multipart post, then the page.
+	resp, _ := b.upload([]string{"shot.jpg"}, [][]byte{fixture(t, "sms1_tg.jpg")}, false)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("plain upload: %d", resp.StatusCode)
+	}
+	b.open()
+	if !strings.Contains(b.page, "保存为第 1 份证据") {
+		t.Fatalf("the plain upload was not kept:\n%s", b.page)
+	}
+	resp, _ = b.send("催收给我妈妈打电话了")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/#end" {
 		t.Fatalf("send: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	b.open()
-	if !strings.Contains(b.page, `<div class="m me" data-i="3"><p>催收给我妈妈打电话了</p>`) {
+	if !strings.Contains(b.page, `<p>催收给我妈妈打电话了</p>`) {
 		t.Fatalf("the typed text is not shown as the person's bubble:\n%s", b.page)
 	}
 	// Press the first choice of the question now asked.

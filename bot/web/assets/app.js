@@ -102,6 +102,12 @@
     submit(b.form, { name: b.name, value: b.value });
   }
 
+  // A file chosen (album or camera) is sent at once.
+  function onPick(e) {
+    var input = e.target;
+    if (input.files && input.files.length) { submit(document.getElementById("up")); }
+  }
+
   function poll() {
     var x = new XMLHttpRequest();
     x.open("GET", "/log?n=" + n, true);
@@ -136,11 +142,9 @@
     if (!csrf) { return; } // the page after erasure
     document.addEventListener("submit", onSubmit, false);
     document.addEventListener("click", onClick, false);
-    var files = document.getElementById("files");
-    if (files) {
-      files.addEventListener("change", function () {
-        if (files.files && files.files.length) { submit(document.getElementById("up")); }
-      }, false);
+    var pickers = [document.getElementById("files"), document.getElementById("camera")];
+    for (var i = 0; i < pickers.length; i++) {
+      if (pickers[i]) { pickers[i].addEventListener("change", onPick, false); }
     }
     var text = document.getElementById("text");
     if (text) {
