@@ -199,6 +199,16 @@ func TestWebChatInAPhoneBrowser(t *testing.T) {
 	waitMore(t, ctx, n+1)
 	waitLog(t, ctx, choices[0], 5*time.Second)
 
+	// A message and, before its answer is back, a tap on 隐私说明: both go,
+	// in order.
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#text", "/help"+kb.Enter), chromedp.Click("#privacy")); err != nil {
+		t.Fatal(err)
+	}
+	page := waitLog(t, ctx, "你的数据这样处理", 20*time.Second)
+	if h, p := strings.LastIndex(page, "可用的命令"), strings.LastIndex(page, "你的数据这样处理"); h < 0 || h > p {
+		t.Fatalf("/help then 隐私说明 not both answered in order:\n%s", page)
+	}
+
 	// Upload a screenshot; the numbers read from it arrive later, by the
 	// event stream.
 	shot, err := filepath.Abs(filepath.Join("web", "testdata", "sms1.png"))
@@ -209,7 +219,7 @@ func TestWebChatInAPhoneBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLog(t, ctx, "保存为第 1 份证据", 20*time.Second)
-	page := waitLog(t, ctx, "13812345678", 90*time.Second)
+	page = waitLog(t, ctx, "13812345678", 90*time.Second)
 	if !strings.Contains(page, "第 1 份证据里找到的信息") {
 		t.Fatalf("no OCR summary:\n%s", page)
 	}

@@ -269,7 +269,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	sess := s.current(r)
 	if sess == nil {
 		if !s.addrs.newSession(s.proxies.client(r)) {
-			s.cfg.Log.Warn("web: new session refused: too many from one address this hour")
+			s.cfg.Log.Debug("web: new session refused: too many from one address this hour") // a crawler: not one warning per page view
 			s.refuse(w, r, http.StatusTooManyRequests, s.cfg.Texts.TooManySessions)
 			return
 		}

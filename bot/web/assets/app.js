@@ -62,24 +62,46 @@
     x.send(body);
   }
 
-  // submit posts a form in the background; on a network failure the form
-  // is posted the plain way.
+  // submit posts a form in the background, one post at a time in the
+  // order made (a button pressed while the last message is still on its
+  // way waits its turn); on a network failure the form is posted the
+  // plain way.
+  var queue = [];
   function submit(form, extra) {
-    if (busy || !csrf) { return; }
+    if (!csrf) { return; }
     var data = new FormData(form);
-    data.append("n", String(n));
     if (extra) { data.append(extra.name, extra.value); }
-    var url = form.getAttribute("action");
+    var typed = "";
+    if (form.id === "say") { typed = document.getElementById("text").value; document.getElementById("text").value = ""; }
+    queue.push({ form: form, data: data, typed: typed });
+    if (!busy) { next(); }
+  }
+
+  function restore(typed) {
+    var box = document.getElementById("text");
+    if (typed && box && box.value === "") { box.value = typed; }
+  }
+
+  function next() {
+    var job = queue.shift();
+    if (!job) { return; }
+    var form = job.form, url = form.getAttribute("action");
+    job.data.append("n", String(n));
     if (form.id === "up") { url += "?n=" + n; }
     busy = true;
     setNote(log.getAttribute("data-sending"));
-    send(url, data, function (u, status) {
+    send(url, job.data, function (u, status) {
       busy = false;
       setNote("");
-      if (!u) { if (status === 0) { setNote(log.getAttribute("data-offline")); } else { form.submit(); } return; }
-      if (form.id === "say" && !u.error) { document.getElementById("text").value = ""; }
+      if (!u || (u.error && job.typed)) { restore(job.typed); } // what was typed is not lost
+      if (!u) {
+        queue = [];
+        if (status === 0) { setNote(log.getAttribute("data-offline")); } else { form.submit(); }
+        return;
+      }
       if (form.id === "up") { form.reset(); }
       apply(u);
+      next();
     });
   }
 
