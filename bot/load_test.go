@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,7 +42,11 @@ import (
 //	ANNING_LOAD_USERS     concurrent people                         (1000)
 //	ANNING_LOAD_DURATION  how long to measure                       (15s, after 3 s of warm-up)
 //	ANNING_LOAD_THINK     pause between messages                    (1s, ±25%)
-//	ANNING_LOAD_MODE      webhook or poll                           (webhook)
+//	ANNING_LOAD_MODE      webhook, poll, or web (the web chat page:  (webhook)
+//	                      each person a browser with its cookie and
+//	                      its address, X-Forwarded-For from a trusted
+//	                      proxy; a turn is a script post, answered
+//	                      with the replies, and its latency the post's)
 //	ANNING_LOAD_PRESS     share of choices made by pressing a button (0.5)
 //	ANNING_LOAD_429       share of the calls a turn makes (all but getUpdates)
 //	                      answered 429 Too Many Requests            (0)
@@ -167,6 +176,13 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	env := []string{"ANNING_RUN_AS_BOT=1", "TELEGRAM_BOT_TOKEN=" + token, "TELEGRAM_API_ENDPOINT=" + fake.APIEndpoint(),
 		"TELEGRAM_FILE_ENDPOINT=" + fake.FileEndpoint(), "REDIS_URL=" + srv.URL, "REDIS_PREFIX=" + srv.Prefix,
 		"LOG_LEVEL=warn", "EVIDENCE_DIR=" + b.TempDir()}
+	webBase := ""
+	if s.mode == "web" {
+		webBase = "http://" + freeAddr(b)
+		env = []string{"ANNING_RUN_AS_BOT=1", "WEB_ADDR=" + strings.TrimPrefix(webBase, "http://"), "WEB_TRUSTED_PROXIES=127.0.0.1",
+			"WEB_NEW_SESSIONS_PER_HOUR=1000000", "REDIS_URL=" + srv.URL, "REDIS_PREFIX=" + srv.Prefix,
+			"LOG_LEVEL=warn", "EVIDENCE_DIR=" + b.TempDir()}
+	}
 	env = append(env, s.botEnv...)
 	hookURL, secret := "", "load-test-webhook-secret"
 	if s.mode == "webhook" {
@@ -186,7 +202,9 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 		b.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Signal(os.Interrupt); _ = cmd.Wait() }()
-	if s.mode == "webhook" {
+	if s.mode == "web" {
+		waitHTTP(b, webBase)
+	} else if s.mode == "webhook" {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			if _, _, _, _, set := fake.WebhookInfo(); set {
@@ -253,6 +271,8 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 		snaps <- [2]snapshot{first, take()}
 	}()
 
+	webClients := &http.Transport{MaxIdleConns: users, MaxIdleConnsPerHost: users, IdleConnTimeout: time.Minute}
+	defer webClients.CloseIdleConnections()
 	for u := range users {
 		wg.Add(1)
 		go func() {
@@ -260,7 +280,34 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 			chat := int64(firstChat + u)
 			time.Sleep(time.Duration(rand.Int64N(int64(s.think) + 1))) // spread the first messages
 			mine := make([]time.Duration, 0, int(s.duration/s.think)+2)
-			for step := 0; time.Now().Before(deadline); step++ {
+			var person *webPerson
+			if s.mode == "web" {
+				person = openWeb(webClients, webBase, u)
+				if person == nil {
+					failures.Add(1)
+					return
+				}
+			}
+			for step := 0; time.Now().Before(deadline) && person != nil; step++ {
+				t0 := time.Now()
+				if !person.turn(loadScript[step%len(loadScript)], s.press) {
+					failures.Add(1)
+					continue
+				}
+				at := time.Now()
+				if !at.Before(measureFrom) && at.Before(deadline) {
+					inWindow.Add(1)
+				}
+				if !t0.Before(measureFrom) {
+					mine = append(mine, at.Sub(t0))
+				}
+				jitter := time.Duration(rand.Int64N(int64(s.think)/2+1)) - s.think/4
+				if time.Now().Add(s.think + jitter).After(deadline) {
+					break
+				}
+				time.Sleep(s.think + jitter)
+			}
+			for step := 0; time.Now().Before(deadline) && person == nil; step++ {
 				for len(replies[u]) > 0 { // a late second message of the previous turn
 					<-replies[u]
 				}
@@ -373,6 +420,90 @@ func push(fake *fakebot.Server, chat int64, text string, k *keyboardSeen, press 
 		}
 	}
 	return fake.PushText(chat, text)
+}
+
+// webPerson is one simulated browser on the web chat: its cookie, its
+// address (sent as X-Forwarded-For, the bot trusting 127.0.0.1 as its
+// proxy), its page's token and the question now asked.
+type webPerson struct {
+	c          *http.Client
+	base, addr string
+	csrf, ref  string
+	n, choices int
+}
+
+var (
+	loadCSRF    = regexp.MustCompile(`data-csrf="([^"]+)"`)
+	loadN       = regexp.MustCompile(`data-n="(\d+)"`)
+	loadRef     = regexp.MustCompile(`name="ref" value="(\d+)">((?:<button[^>]*>[^<]*</button>)+)`)
+	loadButtons = regexp.MustCompile(`<button`)
+)
+
+// openWeb loads the page (the greeting is a turn, not measured).
+func openWeb(tr *http.Transport, base string, i int) *webPerson {
+	jar, _ := cookiejar.New(nil)
+	p := &webPerson{c: &http.Client{Transport: tr, Jar: jar, Timeout: 10 * time.Second}, base: base,
+		addr: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}
+	req, _ := http.NewRequest("GET", base+"/", nil)
+	req.Header.Set("X-Forwarded-For", p.addr)
+	resp, err := p.c.Do(req)
+	if err != nil {
+		return nil
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := loadCSRF.FindSubmatch(body)
+	if resp.StatusCode != 200 || m == nil {
+		return nil
+	}
+	p.csrf = string(m[1])
+	if m := loadN.FindSubmatch(body); m != nil {
+		p.n, _ = strconv.Atoi(string(m[1]))
+	}
+	p.question(string(body))
+	return p
+}
+
+// question remembers the last question with buttons in rendered messages.
+func (p *webPerson) question(html string) {
+	if all := loadRef.FindAllStringSubmatch(html, -1); len(all) > 0 {
+		last := all[len(all)-1]
+		p.ref, p.choices = last[1], len(loadButtons.FindAllStringIndex(last[2], -1))
+	}
+}
+
+// turn posts one choice as the page's script does: a number is, with
+// probability press, a press of that button of the question now asked,
+// else typed. The answer carries the turn's replies.
+func (p *webPerson) turn(text string, press float64) bool {
+	form := url.Values{"csrf": {p.csrf}, "n": {strconv.Itoa(p.n)}}
+	path := "/send"
+	if n, err := strconv.Atoi(text); err == nil && rand.Float64() < press && p.ref != "" && n >= 1 && n <= p.choices {
+		path = "/press"
+		form.Set("ref", p.ref)
+		form.Set("i", strconv.Itoa(n-1))
+	} else {
+		form.Set("text", text)
+	}
+	req, _ := http.NewRequest("POST", p.base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	req.Header.Set("X-Forwarded-For", p.addr)
+	resp, err := p.c.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var u struct {
+		N    int    `json:"n"`
+		HTML string `json:"html"`
+	}
+	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&u) != nil || u.HTML == "" {
+		return false
+	}
+	p.n = u.N
+	p.question(u.HTML)
+	return true
 }
 
 // redisStats reads total_commands_processed (script commands included),

@@ -35,6 +35,7 @@ import (
 	"github.com/anning-bot/anning/bot/ops"
 	"github.com/anning-bot/anning/bot/session"
 	"github.com/anning-bot/anning/bot/telegram"
+	"github.com/anning-bot/anning/bot/web"
 	"github.com/anning-bot/anning/content"
 	"github.com/anning-bot/anning/flows"
 )
@@ -50,7 +51,7 @@ func signalContext() context.Context {
 }
 
 const usage = `usage:
-  bot               run the bot (a terminal chat unless TELEGRAM_BOT_TOKEN is set)
+  bot               run the bot (a terminal chat unless TELEGRAM_BOT_TOKEN or WEB_ADDR is set)
   bot lint [DIR]    check the flows in DIR (default: FLOWS_DIR or the built-in flows)
   bot graph [FLOW]  print a Mermaid flowchart of a flow (default: main)
   bot config        print the settings in effect, secrets hidden
@@ -116,6 +117,7 @@ type Main struct {
 	Store    domain.Store
 	Evidence *evidence.Service
 	Metrics  *metrics.Metrics
+	Web      *web.Server    // the web chat; nil without WEB_ADDR
 	redis    *session.Redis // for the readiness check; nil without Redis
 	s3       *evidence.S3   // for the readiness check; nil with EVIDENCE_DIR
 	closer   []io.Closer
@@ -179,12 +181,19 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 	if cfg.EvidenceS3.Endpoint != "" {
 		where.Evidence = "s3"
 	}
+	erasers := []chat.Eraser{ev, m.documents()}
+	if cfg.WebAddr != "" {
+		if m.Web, err = newWeb(cfg, log); err != nil {
+			return nil, err
+		}
+		erasers = append(erasers, m.Web) // what the page shows goes with the rest
+	}
 	engine := flow.NewEngine(set, time.Now).WithGlobals(flow.Globals(cfg.SessionTTL, cfg.DataRetention, domain.RepliesTTL, where))
 	m.Runner = chat.NewRunner(engine, m.Store, chat.Options{
 		Log:     log,
 		Meter:   m.turnMeter(),
 		Actions: map[string]chat.ActionFunc{domain.DoEvidenceAdd: ev.Add, domain.DoEvidence: ev.Command, domain.DoDraft: drafts.Act},
-		Erasers: []chat.Eraser{ev, m.documents()},
+		Erasers: erasers,
 		Notices: ev.Notices,
 		Hear:    ev.Rules.Heard,
 		Outbox:  outbox,
@@ -328,9 +337,10 @@ func (m *Main) transports(stdin io.Reader, stdout io.Writer, router *domain.Rout
 		ready("telegram", bot.Ping)
 		doors = append(doors, door{domain.TransportTelegram, bot})
 	}
-	// Another transport (the web chat, WEB_ADDR) joins here the same way:
-	// built over m.Runner, its door registered under its namespace
-	// (domain.TransportWeb), appended to doors.
+	if m.Web != nil {
+		router.Register(domain.TransportWeb, domain.Door{Notifier: m.Web, FileFetcher: m.Web})
+		doors = append(doors, door{domain.TransportWeb, runFunc(func(ctx context.Context) error { return m.Web.Run(ctx, m.Runner) })})
+	}
 	if len(doors) == 0 {
 		c := &console.Console{In: stdin, Out: stdout, User: domain.TransportConsole, Interactive: isTerminal(stdin), Log: m.Log,
 			SaveDir: m.documents().For(domain.TransportConsole)}
@@ -375,6 +385,17 @@ func (m *Main) resumeOCR(ctx context.Context) {
 	if _, err := m.Evidence.Resume(rctx); err != nil {
 		m.Log.Warn("images waiting for OCR not taken up", "err", err)
 	}
+}
+
+// newWeb makes the web chat (WEB_ADDR) with the page's texts from the
+// content folder.
+func newWeb(cfg config.Config, log *slog.Logger) (*web.Server, error) {
+	texts, err := web.LoadTexts(contentFS(cfg))
+	if err != nil {
+		return nil, err
+	}
+	return web.New(web.Config{Addr: cfg.WebAddr, TrustedProxies: cfg.WebTrustedProxies, SessionTTL: cfg.SessionTTL,
+		NewSessionsPerHour: cfg.WebNewSessionsPerHour, MaxFile: evidence.DefaultLimits.MaxFile, Texts: texts, Log: log})
 }
 
 // turnMeter and telegramMeter are the metrics, or no meter at all (not a

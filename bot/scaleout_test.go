@@ -308,7 +308,7 @@ func lastLines(s string, n int) string {
 }
 
 // freeAddr returns a local address nothing listens on right now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

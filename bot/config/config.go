@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -45,6 +46,10 @@ type Config struct {
 	LogLevel            slog.Level
 	LogFormat           string // "text" or "json"
 	LogIDKey            string // key of the pseudonyms of user ids in logs; "" = random per process
+
+	WebAddr               string         // web chat page (WEB_ADDR); "" = off
+	WebTrustedProxies     []netip.Prefix // reverse proxies whose X-Forwarded-For/-Proto are believed
+	WebNewSessionsPerHour int            // sessions one address may start per hour
 }
 
 // HostPort splits Endpoint (https://host:port, http://host:port, or a bare
@@ -91,6 +96,7 @@ func Load(getenv Getenv) (Config, error) {
 		LogFormat:   orDefault(getenv("LOG_FORMAT"), "text"),
 		EvidenceDir: orDefault(getenv("EVIDENCE_DIR"), "./data/evidence"),
 		HTTPAddr:    getenv("HTTP_ADDR"),
+		WebAddr:     getenv("WEB_ADDR"),
 
 		TelegramAPIEndpoint:  orDefault(getenv("TELEGRAM_API_ENDPOINT"), "https://api.telegram.org/bot%s/%s"),
 		TelegramFileEndpoint: orDefault(getenv("TELEGRAM_FILE_ENDPOINT"), "https://api.telegram.org/file/bot%s/%s"),
@@ -155,9 +161,10 @@ func Load(getenv Getenv) (Config, error) {
 	if c.DataRetention, err = duration(getenv, "DATA_RETENTION", 4320*time.Hour); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.loadWeb(getenv)...)
 	// In the terminal chat, info lines would mix with the dialogue: warn.
 	defLevel := "info"
-	if c.TelegramToken == "" {
+	if c.TelegramToken == "" && c.WebAddr == "" {
 		defLevel = "warn"
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(orDefault(getenv("LOG_LEVEL"), defLevel))); err != nil {
@@ -230,6 +237,40 @@ func (c Config) checkS3() []error {
 	}
 	if s.AccessKey == "" || s.SecretKey == "" {
 		errs = append(errs, errors.New("EVIDENCE_S3_ACCESS_KEY and EVIDENCE_S3_SECRET_KEY: required with EVIDENCE_S3_ENDPOINT"))
+	}
+	return errs
+}
+
+// loadWeb reads the web chat's settings.
+func (c *Config) loadWeb(getenv Getenv) []error {
+	var errs []error
+	if c.WebAddr != "" {
+		if _, _, err := net.SplitHostPort(c.WebAddr); err != nil {
+			errs = append(errs, fmt.Errorf("WEB_ADDR: %q is not host:port (e.g. 127.0.0.1:8080)", c.WebAddr))
+		}
+	}
+	for _, p := range strings.Split(getenv("WEB_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			ip, ierr := netip.ParseAddr(p)
+			if ierr != nil {
+				errs = append(errs, fmt.Errorf("WEB_TRUSTED_PROXIES: %q is not an address or CIDR range (e.g. 127.0.0.1,10.0.0.0/8)", p))
+				continue
+			}
+			pre = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		c.WebTrustedProxies = append(c.WebTrustedProxies, pre.Masked())
+	}
+	c.WebNewSessionsPerHour = 30
+	if v := getenv("WEB_NEW_SESSIONS_PER_HOUR"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("WEB_NEW_SESSIONS_PER_HOUR: want a positive number, got %q", v))
+		}
+		c.WebNewSessionsPerHour = n
 	}
 	return errs
 }
@@ -363,10 +404,21 @@ func (c Config) Redacted() []string {
 		"EVIDENCE_S3_SECRET_KEY=" + secret(c.EvidenceS3.SecretKey),
 		"DATA_RETENTION=" + c.DataRetention.String(),
 		"HTTP_ADDR=" + c.HTTPAddr,
+		"WEB_ADDR=" + c.WebAddr,
+		"WEB_TRUSTED_PROXIES=" + prefixes(c.WebTrustedProxies),
+		"WEB_NEW_SESSIONS_PER_HOUR=" + strconv.Itoa(c.WebNewSessionsPerHour),
 		"FLOWS_DIR=" + c.FlowsDir,
 		"CONTENT_DIR=" + c.ContentDir,
 		"LOG_LEVEL=" + c.LogLevel.String(),
 		"LOG_FORMAT=" + c.LogFormat,
 		"LOG_ID_KEY=" + secret(c.LogIDKey),
 	}
+}
+
+func prefixes(ps []netip.Prefix) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ",")
 }

@@ -188,3 +188,26 @@ func TestS3HostPort(t *testing.T) {
 		}
 	}
 }
+
+func TestWebSettings(t *testing.T) {
+	c, err := load(map[string]string{"WEB_ADDR": "127.0.0.1:8080", "WEB_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WebAddr != "127.0.0.1:8080" || len(c.WebTrustedProxies) != 3 || c.WebTrustedProxies[0].String() != "127.0.0.1/32" ||
+		c.WebTrustedProxies[2].String() != "::1/128" || c.WebNewSessionsPerHour != 30 || c.LogLevel != slog.LevelInfo {
+		t.Errorf("web settings: %+v", c)
+	}
+	dump := strings.Join(c.Redacted(), "\n")
+	for _, want := range []string{"WEB_ADDR=127.0.0.1:8080", "WEB_TRUSTED_PROXIES=127.0.0.1/32,10.0.0.0/8,::1/128", "WEB_NEW_SESSIONS_PER_HOUR=30"} {
+		if !strings.Contains(dump, want) {
+			t.Errorf("dump lacks %s", want)
+		}
+	}
+	_, err = load(map[string]string{"WEB_ADDR": "8080", "WEB_TRUSTED_PROXIES": "proxy.local", "WEB_NEW_SESSIONS_PER_HOUR": "0"})
+	for _, want := range []string{"WEB_ADDR: \"8080\" is not host:port", "WEB_TRUSTED_PROXIES: \"proxy.local\"", "WEB_NEW_SESSIONS_PER_HOUR: want a positive number"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

@@ -302,6 +302,13 @@ func (t *turn) command(in string) {
 	case "/help":
 		t.notice(msgHelp)
 		t.reshow()
+	case "/privacy":
+		// The privacy notice (the web page links it from its header).
+		if f, ok := t.e.set.Flows[MainFlow]; ok && f.Steps[PrivacyStep] != nil {
+			t.enter(Target{Flow: MainFlow, Step: PrivacyStep})
+		} else {
+			t.notice(msgUnknownCommand)
+		}
 	case "/law":
 		t.enter(Target{Flow: LawFlow, Step: t.e.set.Flows[LawFlow].Start})
 	case "/channels":

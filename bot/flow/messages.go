@@ -10,6 +10,7 @@ const (
 /evidence 查看、删除、导出我的证据
 /draft 生成投诉、报案材料
 /restart 从头开始
+/privacy 隐私说明：保存什么、保存多久
 /delete 删除我的全部数据
 /cancel 取消当前操作
 /help 查看本说明

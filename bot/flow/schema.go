@@ -12,6 +12,7 @@ import (
 const (
 	MainFlow     = "main"     // holds the welcome and the menu
 	MenuStep     = "menu"     // main.menu: where /menu and every end lead
+	PrivacyStep  = "about"    // main.about: the privacy notice, where /privacy leads
 	LawFlow      = "law"      // opened by /law
 	ChannelsFlow = "channels" // opened by /channels
 	DraftsFlow   = "drafts"   // opened by /draft, when it exists

@@ -183,6 +183,7 @@ var commands = []tgbotapi.BotCommand{
 	{Command: "channels", Description: "投诉举报渠道"},
 	{Command: "help", Description: "帮助"},
 	{Command: "restart", Description: "从头开始"},
+	{Command: "privacy", Description: "隐私说明"},
 	{Command: "delete", Description: "删除我的全部数据"},
 	{Command: "cancel", Description: "取消当前操作"},
 }
