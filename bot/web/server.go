@@ -737,8 +737,21 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.name}))
-	h.Set("Content-Length", strconv.Itoa(len(f.data)))
-	w.Write(f.data)
+	if f.open == nil {
+		h.Set("Content-Length", strconv.Itoa(len(f.data)))
+		w.Write(f.data)
+		return
+	}
+	rc, err := f.open() // streamed as it is made, never held whole
+	if err != nil {
+		s.cfg.Log.Warn("download not opened", "err", err)
+		s.refuse(w, r, http.StatusNotFound, s.cfg.Texts.FileGone)
+		return
+	}
+	defer rc.Close()
+	if _, err := io.Copy(w, rc); err != nil {
+		s.cfg.Log.Warn("download cut short", "err", err)
+	}
 }
 
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {

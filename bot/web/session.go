@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"sync"
 	"time"
 
@@ -60,7 +61,8 @@ type message struct {
 // for download by the session that received it.
 type file struct {
 	name  string
-	data  []byte
+	data  []byte                        // held in memory (a draft), or
+	open  func() (io.ReadCloser, error) // read anew at each download (the evidence export: never held whole)
 	added time.Time
 }
 
@@ -290,7 +292,7 @@ func (ss *sessions) keepFile(s *session, f *domain.File) string {
 		delete(s.files, s.order[0])
 		s.order = s.order[1:]
 	}
-	s.files[id] = &file{name: f.Name, data: f.Data, added: ss.now()}
+	s.files[id] = &file{name: f.Name, data: f.Data, open: f.Open, added: ss.now()}
 	s.order = append(s.order, id)
 	ss.fileBytes += size
 	return id
