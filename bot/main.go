@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -252,9 +253,18 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() { defer close(swept); m.sweepEvidence(sweepCtx) }()
+	// resumeOCR takes up, in the background (start never waits for the
+	// store), the images left waiting for OCR by the last run, once the
+	// transport that tells the people is wired.
+	var resumed sync.WaitGroup
+	resumeOCR := func() {
+		resumed.Add(1)
+		go func() { defer resumed.Done(); m.resumeOCR(sweepCtx) }()
+	}
 	defer func() {
 		stopSweep()
 		<-swept
+		resumed.Wait()
 		m.Evidence.Wait() // let OCR in progress finish and report
 	}()
 	checks := map[string]ops.Check{}
@@ -293,7 +303,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 			return err
 		}
 		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
-		m.resumeOCR(ctx)
+		resumeOCR()
 		checks["telegram"] = bot.Ping
 		startOps()
 		return bot.Run(ctx)
@@ -301,7 +311,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	c := &console.Console{In: stdin, Out: stdout, User: "console", Interactive: isTerminal(stdin), Log: m.Log,
 		SaveDir: m.documents().For("console")}
 	m.Evidence.Fetch, m.Evidence.Notify = c, c
-	m.resumeOCR(ctx)
+	resumeOCR()
 	startOps()
 	return c.Run(ctx, m.Runner)
 }
