@@ -29,6 +29,7 @@ import (
 	"github.com/anning-bot/anning/bot/evidence/facts"
 	"github.com/anning-bot/anning/bot/flow"
 	"github.com/anning-bot/anning/bot/legal"
+	"github.com/anning-bot/anning/bot/listen"
 	"github.com/anning-bot/anning/bot/logid"
 	"github.com/anning-bot/anning/bot/metrics"
 	"github.com/anning-bot/anning/bot/ops"
@@ -146,9 +147,10 @@ func NewMain(cfg config.Config, log *slog.Logger) (*Main, error) {
 			rs.WaitForReplicas(cfg.RedisWaitReplicas, cfg.RedisWaitTimeout)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		if err := rs.Ping(ctx); err != nil {
-			// Start anyway: people are told to retry until Redis is back.
-			log.Warn("redis not reachable at start; will keep trying", "err", err)
+		if err := rs.Probe(ctx); err != nil {
+			// Start anyway: people are told to retry until Redis is back
+			// (a wrong password or a full Redis is named in err).
+			log.Warn("redis not usable at start; will keep trying", "err", err)
 		}
 		cancel()
 		m.redis = rs
@@ -268,18 +270,23 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 		m.Evidence.Wait() // let OCR in progress finish and report
 	}()
 	checks := map[string]ops.Check{}
+	// Each check is logged when it starts failing and when it recovers, and
+	// answers from its last result for a few seconds.
+	ready := func(name string, c ops.Check) {
+		checks[name] = ops.Cached(ops.Logged(name, c, m.Log), ops.ReadyCache)
+	}
 	if m.redis != nil {
-		checks["redis"] = m.redis.Ping
+		ready("redis", m.redis.Probe) // a real write: PING passes on a full or read-only Redis
 	}
 	if m.s3 != nil {
-		checks["evidence-s3"] = m.s3.Ping
+		ready("evidence-s3", m.s3.Ping)
 	}
 	startOps := func() {
 		if m.Config.HTTPAddr == "" {
 			return
 		}
 		go func() {
-			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks, m.Metrics.Handler())); err != nil {
+			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks, m.Metrics.Handler()), listen.Limits{}); err != nil {
 				m.Log.Error("ops server stopped", "err", err)
 			}
 		}()
@@ -304,7 +311,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 		}
 		m.Evidence.Fetch, m.Evidence.Notify = bot, bot
 		resumeOCR()
-		checks["telegram"] = bot.Ping
+		ready("telegram", bot.Ping)
 		startOps()
 		return bot.Run(ctx)
 	}

@@ -225,7 +225,9 @@ func failoverDrill(t *testing.T, lag time.Duration, waitReplica bool) {
 	if info, err := replica.Info("replication"); err != nil || info["role"] != "master" {
 		t.Errorf("the replica's role after the failover: %q (%v)", info["role"], err)
 	}
-	if busyReplies+redelivered == 0 || caughtPeople == 0 {
+	// Caught: answered "busy", redelivered, or held up (a turn writing over
+	// the session it holds waits for the new master rather than answer busy).
+	if caughtPeople == 0 {
 		t.Error("nobody was caught by the failover: it was not exercised")
 	}
 	if failover < 0 {

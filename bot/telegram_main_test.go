@@ -12,6 +12,7 @@ import (
 
 	"github.com/anning-bot/anning/bot/internal/fakebot"
 	"github.com/anning-bot/anning/bot/internal/redistest"
+	"github.com/anning-bot/anning/bot/ops"
 )
 
 // With TELEGRAM_BOT_TOKEN set, the same flows run on Telegram; SIGTERM (a
@@ -77,13 +78,14 @@ func TestOpsEndpoints(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var out, logs bytes.Buffer
+	var out bytes.Buffer
+	logs := &syncBuffer{}
 	go func() {
-		done <- run(ctx, nil, strings.NewReader(""), &out, &logs, func(k string) string { return env[k] })
+		done <- run(ctx, nil, strings.NewReader(""), &out, logs, func(k string) string { return env[k] })
 	}()
 	defer func() { cancel(); <-done }()
 	get := func(path string) (int, string) {
-		deadline := time.Now().Add(10 * time.Second)
+		deadline := time.Now().Add(30 * time.Second) // the process starts slowly under -race on a loaded machine
 		for {
 			resp, err := http.Get("http://" + addr + path)
 			if err == nil {
@@ -92,7 +94,7 @@ func TestOpsEndpoints(t *testing.T) {
 				return resp.StatusCode, string(body)
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: %v", path, err)
+				t.Fatalf("%s: %v\n%s", path, err, logs.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -103,9 +105,29 @@ func TestOpsEndpoints(t *testing.T) {
 	if code, body := get("/readyz"); code != 200 {
 		t.Errorf("readyz %d %q", code, body)
 	}
+	// Readiness answers from its last result for ops.ReadyCache: 20 probes
+	// cost no getMe call more than the first.
+	getMes := len(fake.Calls("getMe"))
+	for range 20 {
+		if code, body := get("/readyz"); code != 200 {
+			t.Errorf("readyz %d %q", code, body)
+		}
+	}
+	if n := len(fake.Calls("getMe")) - getMes; n > 1 {
+		t.Errorf("20 readiness probes made %d getMe calls, want at most 1 (cached)", n)
+	}
 	fake.FailNext("getMe", 5, 502, 0)
-	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "telegram") {
-		t.Errorf("readyz with the Bot API down: %d %q", code, body)
+	deadline := time.Now().Add(ops.ReadyCache + 5*time.Second)
+	for {
+		code, body := get("/readyz")
+		if code == 503 && strings.Contains(body, "telegram") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("readyz with the Bot API down: %d %q", code, body)
+			break
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 
 	// /metrics counts what happened: a message, its turn, a 429 on the reply.
@@ -127,5 +149,68 @@ func TestOpsEndpoints(t *testing.T) {
 	}
 	if strings.Contains(body, `"4242"`) {
 		t.Error("a chat id appears as a label on /metrics")
+	}
+}
+
+// Redis refusing the bot's password fails readiness, and the log says why
+// once, not at every probe.
+func TestReadinessWithAWrongRedisPassword(t *testing.T) {
+	const token = "779:READY-test"
+	fake := fakebot.New(t, token)
+	p := redistest.StartProcess(t)
+	admin := redistest.Server{URL: p.URL}
+	if err := admin.Client(t).ConfigSet(context.Background(), "requirepass", "right-password").Err(); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{
+		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
+		"REDIS_URL": "redis://:wrong-password@" + p.Addr + "/0", "EVIDENCE_DIR": t.TempDir(), "HTTP_ADDR": addr,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	logs := &syncBuffer{}
+	go func() {
+		done <- run(ctx, nil, strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] })
+	}()
+	defer func() { cancel(); <-done }()
+	get := func() (int, string) {
+		deadline := time.Now().Add(30 * time.Second) // the process starts slowly under -race on a loaded machine
+		for {
+			resp, err := http.Get("http://" + addr + "/readyz")
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(body)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("readyz: %v", err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for range 3 {
+		if code, body := get(); code != 503 || !strings.Contains(body, "redis") || strings.Contains(body, "wrong-password") {
+			t.Errorf("readyz with a wrong Redis password: %d %q", code, body)
+		}
+	}
+	time.Sleep(ops.ReadyCache + 200*time.Millisecond)
+	if code, _ := get(); code != 503 {
+		t.Errorf("readyz with a wrong Redis password, later: %d", code)
+	}
+	out := logs.String()
+	if n := strings.Count(out, "not ready: redis"); n != 1 {
+		t.Errorf("%d readiness failure lines, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, "password is wrong") {
+		t.Errorf("the log does not say the password is wrong:\n%s", out)
+	}
+	if strings.Contains(out, "wrong-password") {
+		t.Errorf("the log shows the password:\n%s", out)
 	}
 }

@@ -558,6 +558,14 @@ func loadK8s(t *testing.T) k8s {
 	return k
 }
 
+// allInterfaces reports whether addr listens on every interface (":8080",
+// "0.0.0.0:8080"): the bot's default is loopback, which nothing outside a
+// container or pod reaches.
+func allInterfaces(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && (host == "" || host == "0.0.0.0" || host == "::")
+}
+
 func addrPort(t *testing.T, name, addr string) int {
 	t.Helper()
 	_, p, err := net.SplitHostPort(addr)
@@ -670,6 +678,9 @@ func TestDeployment(t *testing.T) {
 		}
 	}
 	webhookPort := addrPort(t, "WEBHOOK_ADDR", k.config["WEBHOOK_ADDR"])
+	if !allInterfaces(k.config["WEBHOOK_ADDR"]) {
+		t.Errorf("configmap WEBHOOK_ADDR %q: the Service cannot reach loopback; want :PORT or 0.0.0.0:PORT", k.config["WEBHOOK_ADDR"])
+	}
 	if containerPort(t, c, "webhook") != webhookPort {
 		t.Errorf("container port webhook is not WEBHOOK_ADDR's %d", webhookPort)
 	}
@@ -1132,6 +1143,10 @@ func TestCompose(t *testing.T) {
 	if cfg.EvidenceS3.Endpoint != "" || !strings.HasPrefix(cfg.EvidenceDir, "/data/") {
 		t.Errorf("compose.yaml: evidence in %q / S3 %q; want the evidence volume by default", cfg.EvidenceDir, cfg.EvidenceS3.Endpoint)
 	}
+	// The published port reaches the container's interface, not its loopback.
+	if !allInterfaces(cfg.WebhookAddr) || !strings.Contains(strings.Join(bot.Ports, " "), ":"+strconv.Itoa(addrPort(t, "WEBHOOK_ADDR", cfg.WebhookAddr))) {
+		t.Errorf("compose.yaml: WEBHOOK_ADDR %q: want every interface (:8080), on the published port %v", cfg.WebhookAddr, bot.Ports)
+	}
 }
 
 // composeConfig checks that the secret files anning.env.example names are
@@ -1389,7 +1404,7 @@ func TestDockerfile(t *testing.T) {
 	for name := range env {
 		v.checkName(t, "Dockerfile ENV", name)
 	}
-	if env["EVIDENCE_DIR"] != "/data/evidence" || env["OMP_THREAD_LIMIT"] != "1" {
+	if env["EVIDENCE_DIR"] != "/data/evidence" || env["OMP_THREAD_LIMIT"] != "1" || !allInterfaces(env["WEBHOOK_ADDR"]) {
 		t.Errorf("Dockerfile: runtime ENV %v", env)
 	}
 	if pkgs := aptPackages(t, runtime); !slices.Contains(pkgs, "tesseract-ocr-chi-sim") || !slices.Contains(pkgs, "tesseract-ocr") || !slices.Contains(pkgs, "ca-certificates") {

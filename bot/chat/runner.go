@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/anning-bot/anning/bot/flow"
@@ -38,6 +39,11 @@ const maxAttempts = 10
 // save that got no answer (it may have been applied before the connection
 // broke), or the kept replies of an applied turn that could not be read.
 var errUnsure = errors.New("chat: unsure whether the turn was applied")
+
+// errNotApplied marks a save the store refused outright (session.ErrRefused)
+// after a read that found the update not applied yet: the turn's fate is
+// known, and the person is told "busy" at once, with no waiting.
+var errNotApplied = errors.New("chat: the store refused the turn")
 
 // ErrUnsettled is returned, with no replies, when the store stayed away
 // while a turn's fate was unknown. "Busy, resend" would be wrong (if the turn
@@ -78,7 +84,10 @@ type Runner struct {
 	batch   session.BatchDeliverer
 	locks   keyedMutex
 	cache   sessionCache
-	deliv   deliveries
+	// storeFailing: the last store call of a turn failed (not a conflict);
+	// turns read before they write until a write succeeds again.
+	storeFailing atomic.Bool
+	deliv        deliveries
 
 	unsettledMu sync.Mutex
 	unsettled   map[string]int64 // user -> update whose turn is unsettled
@@ -112,6 +121,9 @@ type Options struct {
 // Meter times turns for the operator's metrics (and counts active people).
 type Meter interface {
 	Turn(user string, d time.Duration)
+	// Stale counts an update dropped because a newer one of the same person
+	// was applied first (it arrived late, out of order).
+	Stale()
 }
 
 // NewRunner returns a runner over the engine and store.
@@ -163,6 +175,10 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 	}
 	for attempt := 1; ; attempt++ {
 		replies, err := r.try(ctx, user, ev)
+		if errors.Is(err, errStale) {
+			attempt-- // not a collision to back off from: it reads this time
+			continue
+		}
 		if errors.Is(err, session.ErrConflict) && attempt < maxAttempts {
 			// Another process wrote first: wait a random moment so the two
 			// stop colliding, then recompute from its state.
@@ -173,7 +189,7 @@ func (r *Runner) Handle(ctx context.Context, user string, ev flow.Event) ([]flow
 		if errors.Is(err, errUnsure) && ev.Seq != 0 && unsureSince.IsZero() {
 			unsureSince = time.Now()
 		}
-		if err == nil || unsureSince.IsZero() || errors.Is(err, errNewerSchema) {
+		if err == nil || unsureSince.IsZero() || errors.Is(err, errNewerSchema) || errors.Is(err, errNotApplied) {
 			if ev.Seq != 0 {
 				r.settle(user)
 			}
@@ -247,17 +263,45 @@ func (r *Runner) erasedBy(ctx context.Context, entry session.Entry, seq int64) (
 
 func busy() []flow.Reply { return []flow.Reply{{Kind: flow.ReplyNotice, Text: MsgBusy}} }
 
-func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Reply, error) {
-	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
-	entry, err := r.store.Get(callCtx, user)
-	cancel()
-	if err != nil {
-		return nil, fmt.Errorf("chat: load session: %w", err)
+// errStale means a turn that skipped its read found the session changed by
+// someone else: it runs again at once, reading it.
+var errStale = errors.New("chat: the session kept by this process was stale")
+
+// try runs one attempt of a turn. When this process holds the session it
+// last wrote for user (and the store can write over it unread), the read is
+// skipped: the write then applies only if nobody wrote since, else errStale.
+func (r *Runner) try(ctx context.Context, user string, ev flow.Event) (replies []flow.Reply, err error) {
+	entry, unread := r.cache.latest(user)
+	if _, ok := r.store.(session.Overwriter); !ok || r.storeFailing.Load() {
+		// While the store fails, a turn reads first: a failed read is
+		// answered "busy" at once, where a failed write leaves the person
+		// waiting to learn whether it landed.
+		unread = false
 	}
-	if erased, err := r.erasedBy(ctx, entry, ev.Seq); err != nil {
-		return nil, err
-	} else if erased {
-		return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
+	defer func() {
+		if err == nil {
+			return
+		}
+		r.cache.drop(user) // whatever happened, the next attempt reads
+		switch {
+		case unread && errors.Is(err, session.ErrConflict):
+			err = errStale
+		case !errors.Is(err, session.ErrConflict) && !errors.Is(err, errNewerSchema):
+			r.storeFailing.Store(true)
+		}
+	}()
+	if !unread {
+		callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+		entry, err = r.store.Get(callCtx, user)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("chat: load session: %w", err)
+		}
+		if erased, err := r.erasedBy(ctx, entry, ev.Seq); err != nil {
+			return nil, err
+		} else if erased {
+			return []flow.Reply{{Kind: flow.ReplyNotice, Text: msgErasedBefore}}, nil // its own answer may have been lost
+		}
 	}
 	st, decoded := r.cache.decoded(user, entry)
 	if !decoded {
@@ -282,13 +326,25 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 		return append(replies, flow.Reply{Kind: flow.ReplyNotice, Text: r.notices.Get("erase_finished")}), nil
 	}
 	if r.redelivered(st, ev) {
+		if unread {
+			// Decided on the session as this process last wrote it, and
+			// nothing is written to find out whether that is still so.
+			return nil, session.ErrConflict
+		}
 		// The platform sent an update this session already applied (a retry
 		// after a crash, a timeout or a shutdown). Applying it again would
 		// answer twice; its replies may have been lost, so they are sent
 		// again from the copy kept with the session, or, without one, the
 		// current question is shown again. Nothing changes.
 		if ev.Seq != st.LastSeq {
-			return nil, nil // older than the last one: its reply was followed by others
+			// Older than the last one: its reply was followed by others.
+			// Counted and logged (ids only), so an operator sees updates
+			// arriving out of order (replicas racing, a proxy reordering).
+			if r.meter != nil {
+				r.meter.Stale()
+			}
+			r.log.Info("stale update dropped: a newer one was applied first", "user", user, "seq", ev.Seq, "last_seq", st.LastSeq)
+			return nil, nil
 		}
 		replies, ok, err := r.replay(ctx, user, ev.Seq, st)
 		if err != nil {
@@ -322,16 +378,20 @@ func (r *Runner) try(ctx context.Context, user string, ev flow.Event) ([]flow.Re
 	if err != nil {
 		return nil, err
 	}
-	callCtx, cancel = context.WithTimeout(ctx, r.timeout)
-	rev, err := r.save(callCtx, user, data, keep, entry.Rev)
+	callCtx, cancel := context.WithTimeout(ctx, r.timeout)
+	rev, err := r.save(callCtx, user, data, keep, entry, unread)
 	cancel()
 	if errors.Is(err, session.ErrConflict) {
 		return nil, err
+	}
+	if errors.Is(err, session.ErrRefused) {
+		return nil, fmt.Errorf("chat: save session: %w: %w", errNotApplied, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("chat: save session: %w: %w", errUnsure, err)
 	}
 	r.cache.put(user, session.Entry{Data: data, Rev: rev}, out.State)
+	r.storeFailing.Store(false)
 	r.deliv.superseded(user) // the write replaced the replies kept before
 	if r.observe != nil {
 		r.observe(user, out)
@@ -388,13 +448,17 @@ func keepOf(seq int64, out flow.Output) (session.Kept, error) {
 	return session.Kept{Seq: seq, Replies: data}, nil
 }
 
-// save writes the new state, with what the turn leaves for a redelivery
-// when the store keeps it, and returns the new revision.
-func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, rev int64) (int64, error) {
-	if rk, ok := r.store.(session.ReplyKeeper); ok && keep.Seq != 0 {
-		return rk.PutWithReplies(ctx, user, data, keep, rev)
+// save writes the new state over prev, with what the turn leaves for a
+// redelivery when the store keeps it, and returns the new revision; unread:
+// prev is what this process last wrote, not read again this turn.
+func (r *Runner) save(ctx context.Context, user string, data []byte, keep session.Kept, prev session.Entry, unread bool) (int64, error) {
+	if ow, ok := r.store.(session.Overwriter); ok && unread {
+		return ow.PutOver(ctx, user, data, keep, prev)
 	}
-	return r.store.Put(ctx, user, data, rev)
+	if rk, ok := r.store.(session.ReplyKeeper); ok && keep.Seq != 0 {
+		return rk.PutWithReplies(ctx, user, data, keep, prev.Rev)
+	}
+	return r.store.Put(ctx, user, data, prev.Rev)
 }
 
 // replay returns the replies of the turn that applied update seq, from the
@@ -545,6 +609,14 @@ const (
 	cacheSize = 10_000           // people; ~1-2 KB each
 	cacheIdle = 15 * time.Minute // a copy unused this long is dropped when room is needed
 )
+
+// latest returns the session this process last wrote for user.
+func (c *sessionCache) latest(user string) (session.Entry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.entries[user]
+	return k.entry, ok
+}
 
 // decoded returns the decoded state when e is what was kept for user.
 func (c *sessionCache) decoded(user string, e session.Entry) (flow.State, bool) {

@@ -410,17 +410,25 @@ type flakyStore struct {
 }
 
 func (f *flakyStore) PutWithReplies(ctx context.Context, u string, d []byte, rep session.Kept, rev int64) (int64, error) {
+	return f.write(func() (int64, error) { return f.Memory.PutWithReplies(ctx, u, d, rep, rev) })
+}
+
+func (f *flakyStore) PutOver(ctx context.Context, u string, d []byte, rep session.Kept, prev session.Entry) (int64, error) {
+	return f.write(func() (int64, error) { return f.Memory.PutOver(ctx, u, d, rep, prev) })
+}
+
+func (f *flakyStore) write(put func() (int64, error)) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.puts++
 	if f.failPut {
 		f.failPut = false
 		if f.applyFirst {
-			f.Memory.PutWithReplies(ctx, u, d, rep, rev)
+			put()
 		}
 		return 0, errors.New("session: redis put: EOF")
 	}
-	return f.Memory.PutWithReplies(ctx, u, d, rep, rev)
+	return put()
 }
 
 func (f *flakyStore) Get(ctx context.Context, u string) (session.Entry, error) {

@@ -95,7 +95,7 @@ func Load(getenv Getenv) (Config, error) {
 		TelegramAPIEndpoint:  orDefault(getenv("TELEGRAM_API_ENDPOINT"), "https://api.telegram.org/bot%s/%s"),
 		TelegramFileEndpoint: orDefault(getenv("TELEGRAM_FILE_ENDPOINT"), "https://api.telegram.org/file/bot%s/%s"),
 		WebhookURL:           getenv("WEBHOOK_URL"),
-		WebhookAddr:          orDefault(getenv("WEBHOOK_ADDR"), ":8080"),
+		WebhookAddr:          orDefault(getenv("WEBHOOK_ADDR"), "127.0.0.1:8080"), // loopback: the TLS proxy forwards to it
 
 		RedisURL:            getenv("REDIS_URL"),
 		RedisSentinelMaster: getenv("REDIS_SENTINEL_MASTER"),
@@ -208,7 +208,7 @@ func (c Config) checkTelegram() []error {
 		errs = append(errs, errors.New("WEBHOOK_SECRET: required in webhook mode: 16 to 256 characters of A-Z, a-z, 0-9, _ and -"))
 	}
 	if _, _, err := net.SplitHostPort(c.WebhookAddr); err != nil {
-		errs = append(errs, fmt.Errorf("WEBHOOK_ADDR: %q is not host:port (e.g. :8080)", c.WebhookAddr))
+		errs = append(errs, fmt.Errorf("WEBHOOK_ADDR: %q is not host:port (e.g. 127.0.0.1:8080)", c.WebhookAddr))
 	}
 	return errs
 }

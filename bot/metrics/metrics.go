@@ -27,6 +27,7 @@ const ActiveWindow = 15 * time.Minute
 type Metrics struct {
 	reg            *prometheus.Registry
 	updates        *prometheus.CounterVec
+	stale          prometheus.Counter
 	turn           prometheus.Histogram
 	storeErrors    *prometheus.CounterVec
 	telegramErrors *prometheus.CounterVec
@@ -48,11 +49,13 @@ func New() *Metrics {
 	f := func(c prometheus.Collector) { m.reg.MustRegister(c) }
 	m.updates = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_updates_total",
 		Help: "Updates received, by kind (text, command, button, photo, document, forward, unsupported, group, other)."}, []string{"kind"})
+	m.stale = prometheus.NewCounter(prometheus.CounterOpts{Name: "anning_updates_stale_total",
+		Help: "Updates dropped because a newer update of the same chat was applied before they arrived."})
 	m.turn = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "anning_turn_duration_seconds",
 		Help:    "Time from an update's arrival to its replies being ready: waiting for the person's earlier turns, session read, engine, session write, actions.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5}})
 	m.storeErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_store_errors_total",
-		Help: "Session store (Redis) errors, by operation and kind (timeout, canceled, unavailable, conflict)."}, []string{"op", "kind"})
+		Help: "Session store (Redis) errors, by operation and kind (timeout, canceled, unavailable, conflict, refused: Redis answered with an error such as OOM or NOPERM)."}, []string{"op", "kind"})
 	m.telegramErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_telegram_errors_total",
 		Help: "Failed Bot API attempts (each retry counts), by method and kind (the HTTP-style code, or network)."}, []string{"method", "kind"})
 	m.tooMany = prometheus.NewCounter(prometheus.CounterOpts{Name: "anning_telegram_429_total",
@@ -66,7 +69,7 @@ func New() *Metrics {
 		Buckets: []float64{.1, .25, .5, 1, 2, 4, 8, 16, 32, 60}}, []string{"result"})
 	m.drafts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "anning_drafts_total",
 		Help: "Complaint drafts generated, by kind."}, []string{"kind"})
-	for _, c := range []prometheus.Collector{m.updates, m.turn, m.storeErrors, m.telegramErrors, m.tooMany,
+	for _, c := range []prometheus.Collector{m.updates, m.stale, m.turn, m.storeErrors, m.telegramErrors, m.tooMany,
 		m.evidenceFiles, m.evidenceBytes, m.ocr, m.drafts} {
 		f(c)
 	}
@@ -86,6 +89,13 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) Update(kind string) {
 	if m != nil {
 		m.updates.WithLabelValues(kind).Inc()
+	}
+}
+
+// Stale counts one update dropped as older than one already applied.
+func (m *Metrics) Stale() {
+	if m != nil {
+		m.stale.Inc()
 	}
 }
 
@@ -177,6 +187,8 @@ func storeErrorKind(err error) string {
 		return "canceled"
 	case errors.Is(err, session.ErrConflict):
 		return "conflict"
+	case errors.Is(err, session.ErrRefused):
+		return "refused"
 	}
 	return "unavailable"
 }

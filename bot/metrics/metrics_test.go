@@ -41,6 +41,8 @@ func TestEveryHookShowsOnMetrics(t *testing.T) {
 	store.Put(context.Background(), "1001", nil, 0)
 	m.Store("evidence", failing{err: session.ErrConflict}).Put(context.Background(), "1001", nil, 0)
 	m.Store("session", failing{err: errors.New("dial tcp: refused")}).Delete(context.Background(), "1001")
+	m.Store("session", failing{err: fmt.Errorf("session: redis put: %w: OOM", session.ErrRefused)}).Put(context.Background(), "1001", nil, 0)
+	m.Stale()
 	out := scrape(t, m)
 	for _, want := range []string{
 		`anning_updates_total{kind="text"} 2`,
@@ -59,6 +61,8 @@ func TestEveryHookShowsOnMetrics(t *testing.T) {
 		`anning_store_errors_total{kind="timeout",op="session.put"} 1`,
 		`anning_store_errors_total{kind="conflict",op="evidence.put"} 1`,
 		`anning_store_errors_total{kind="unavailable",op="session.delete"} 1`,
+		`anning_store_errors_total{kind="refused",op="session.put"} 1`,
+		`anning_updates_stale_total 1`,
 		`anning_active_sessions 1`,
 		`go_goroutines`,
 		`process_resident_memory_bytes`,

@@ -22,6 +22,7 @@ type store interface {
 	session.Tombstones
 	session.Outbox
 	session.BatchDeliverer
+	session.Overwriter
 }
 
 type backend struct {
@@ -255,6 +256,42 @@ var cases = []struct {
 		}
 		want("42", 0, "")
 		want("7", 9, "别人的")
+	}},
+	{"a write over an unread session applies only if it is still exactly the one kept", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
+		if _, err := s.PutOver(ctx, "42", []byte("x"), session.Kept{}, session.Entry{Data: []byte("a"), Rev: 1}); !errors.Is(err, session.ErrConflict) {
+			t.Fatalf("over a missing session: %v", err)
+		}
+		mustPut(t, s, "42", "state 1", 0)
+		rev, err := s.PutOver(ctx, "42", []byte("state 2"), session.Kept{Seq: 102, Replies: []byte("第二轮")}, session.Entry{Data: []byte("state 1"), Rev: 1})
+		if err != nil || rev != 2 {
+			t.Fatalf("over the kept one: %d %v", rev, err)
+		}
+		if e, _ := s.Get(ctx, "42"); string(e.Data) != "state 2" || e.Rev != 2 {
+			t.Fatalf("after: %q %d", e.Data, e.Rev)
+		}
+		if k, _ := s.Replies(ctx, "42"); k.Seq != 102 || string(k.Replies) != "第二轮" {
+			t.Fatalf("kept: %d %q", k.Seq, k.Replies)
+		}
+		// Seq 0 leaves the kept replies alone, as Put does.
+		if _, err := s.PutOver(ctx, "42", []byte("state 3"), session.Kept{}, session.Entry{Data: []byte("state 2"), Rev: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := s.Replies(ctx, "42"); k.Seq != 102 {
+			t.Fatalf("kept after a Seq 0 write: %d", k.Seq)
+		}
+		// Erased and written again up to the same revision: not the one kept.
+		if n, err := s.Delete(ctx, "42"); n == 0 || err != nil {
+			t.Fatalf("delete: %d %v", n, err)
+		}
+		mustPut(t, s, "42", "new 1", 0)
+		mustPut(t, s, "42", "new 2", 1)
+		mustPut(t, s, "42", "new 3", 2)
+		if _, err := s.PutOver(ctx, "42", []byte("stale"), session.Kept{}, session.Entry{Data: []byte("state 3"), Rev: 3}); !errors.Is(err, session.ErrConflict) {
+			t.Fatalf("over a session written again to the same revision: %v", err)
+		}
+		if e, _ := s.Get(ctx, "42"); string(e.Data) != "new 3" || e.Rev != 3 {
+			t.Fatalf("the refused write changed it: %q %d", e.Data, e.Rev)
+		}
 	}},
 	{"the outbox gives each due person once per lease, oldest first, until released", func(t *testing.T, s store, _ func(time.Duration), _ time.Duration) {
 		t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strconv"
@@ -61,22 +62,32 @@ func (m *Memory) Get(ctx context.Context, user string) (Entry, error) {
 
 // Put implements Store; kept replies stay as they are.
 func (m *Memory) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
-	return m.put(ctx, user, data, nil, rev)
+	return m.put(ctx, user, data, nil, rev, nil)
 }
 
 // PutWithReplies implements ReplyKeeper.
 func (m *Memory) PutWithReplies(ctx context.Context, user string, data []byte, kept Kept, rev int64) (int64, error) {
-	return m.put(ctx, user, data, &kept, rev)
+	return m.put(ctx, user, data, &kept, rev, nil)
 }
 
-func (m *Memory) put(ctx context.Context, user string, data []byte, kept *Kept, rev int64) (int64, error) {
+// PutOver implements Overwriter.
+func (m *Memory) PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error) {
+	if kept.Seq == 0 {
+		return m.put(ctx, user, data, nil, prev.Rev, prev.Data)
+	}
+	return m.put(ctx, user, data, &kept, prev.Rev, prev.Data)
+}
+
+// put writes if the stored revision is rev and, given prevData, the stored
+// bytes are those.
+func (m *Memory) put(ctx context.Context, user string, data []byte, kept *Kept, rev int64, prevData []byte) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, _ := m.live(user)
-	if e.rev != rev {
+	if e.rev != rev || prevData != nil && !bytes.Equal(e.data, prevData) {
 		return 0, ErrConflict
 	}
 	next := memEntry{data: append([]byte(nil), data...), rev: rev + 1, kept: e.kept, keptExpires: e.keptExpires}

@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -163,6 +165,32 @@ func (r *Redis) write(ctx context.Context, s *redis.Script, keys []string, args 
 	return 0, err
 }
 
+// fail wraps a Redis error for op. An error reply from the server (OOM under
+// maxmemory, NOPERM from an ACL, WRONGPASS...) means the command was not
+// carried out: it is marked ErrRefused. Anything else (a timeout, a broken
+// connection) leaves it unknown whether a write landed, and so do the
+// replies of a restart or failover (see inTransition).
+func fail(op string, err error) error {
+	var reply redis.Error
+	if errors.As(err, &reply) && !errors.Is(err, redis.Nil) && !errors.Is(err, redis.TxFailedErr) && !inTransition(err) {
+		return fmt.Errorf("session: redis %s: %w: %w", op, ErrRefused, err)
+	}
+	return fmt.Errorf("session: redis %s: %w", op, err)
+}
+
+// inTransition reports the error replies of a server restarting (LOADING)
+// or of a failover or resharding under way. The client retries a command
+// once after a broken connection, and these are what that retry meets when
+// the server went away: the first attempt may have landed before it did.
+func inTransition(err error) bool {
+	for _, p := range []string{"LOADING", "READONLY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN"} {
+		if redis.HasErrorPrefix(err, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // braces would break the hash tag; user ids are numbers in practice.
 var tagSafe = strings.NewReplacer("{", "%7B", "}", "%7D")
 
@@ -171,14 +199,16 @@ func (r *Redis) UserKey(user, suffix string) string {
 	return r.prefix + ":{u:" + tagSafe.Replace(user) + "}:" + suffix
 }
 
-// putScript writes only if the stored revision is still the one read, then
-// sets the sliding expiry, in one atomic step. Given a second key, it also
-// sets (or, given "", removes) the kept replies there, expiring after ARGV[5].
+// putScript writes only if the stored revision is still the one read (and,
+// given ARGV[6], the stored value's SHA-1 is still that), then sets the
+// sliding expiry, in one atomic step. Given a second key, it also sets (or,
+// given "", removes) the kept replies there, expiring after ARGV[5].
 var putScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 local cur = 0
 if v then cur = tonumber(string.match(v, '^(%d+)|')) or 0 end
 if cur ~= tonumber(ARGV[1]) then return -1 end
+if ARGV[6] and ARGV[6] ~= '' and (not v or redis.sha1hex(v) ~= ARGV[6]) then return -1 end
 local nr = cur + 1
 if tonumber(ARGV[3]) > 0 then
   redis.call('SET', KEYS[1], nr .. '|' .. ARGV[2], 'PX', ARGV[3])
@@ -213,7 +243,7 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 		return Entry{}, nil
 	}
 	if err != nil {
-		return Entry{}, fmt.Errorf("session: redis get: %w", err)
+		return Entry{}, fail("get", err)
 	}
 	revText, data, ok := strings.Cut(string(v), "|")
 	rev, perr := strconv.ParseInt(revText, 10, 64)
@@ -230,7 +260,7 @@ func (r *Redis) Get(ctx context.Context, user string) (Entry, error) {
 func (r *Redis) Put(ctx context.Context, user string, data []byte, rev int64) (int64, error) {
 	n, err := r.write(ctx, putScript, []string{r.UserKey(user, r.suffix)}, rev, data, r.ttl.Milliseconds())
 	if err != nil {
-		return 0, fmt.Errorf("session: redis put: %w", err)
+		return 0, fail("put", err)
 	}
 	if n < 0 {
 		return 0, ErrConflict
@@ -248,7 +278,30 @@ func (r *Redis) PutWithReplies(ctx context.Context, user string, data []byte, ke
 	}
 	n, err := r.write(ctx, putScript, keys, rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds())
 	if err != nil {
-		return 0, fmt.Errorf("session: redis put: %w", err)
+		return 0, fail("put", err)
+	}
+	if n < 0 {
+		return 0, ErrConflict
+	}
+	return n, nil
+}
+
+// PutOver implements Overwriter with one EVALSHA: the put script, told the
+// SHA-1 of the value it must find.
+func (r *Redis) PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error) {
+	h := sha1.New() // of the stored value, "REV|DATA"
+	h.Write(strconv.AppendInt(nil, prev.Rev, 10))
+	h.Write([]byte{'|'})
+	h.Write(prev.Data)
+	keys := []string{r.UserKey(user, r.suffix)}
+	value := ""
+	if kept.Seq != 0 {
+		keys = append(keys, r.repliesKey(user))
+		value = strconv.FormatInt(kept.Seq, 10) + "|" + string(kept.Replies)
+	}
+	n, err := r.write(ctx, putScript, keys, prev.Rev, data, r.ttl.Milliseconds(), value, r.repliesTTL().Milliseconds(), hex.EncodeToString(h.Sum(nil)))
+	if err != nil {
+		return 0, fail("put", err)
 	}
 	if n < 0 {
 		return 0, ErrConflict
@@ -263,7 +316,7 @@ func (r *Redis) Replies(ctx context.Context, user string) (Kept, error) {
 		return Kept{}, nil
 	}
 	if err != nil {
-		return Kept{}, fmt.Errorf("session: redis get replies: %w", err)
+		return Kept{}, fail("get replies", err)
 	}
 	seqText, replies, _ := strings.Cut(v, "|")
 	seq, err := strconv.ParseInt(seqText, 10, 64)
@@ -291,7 +344,7 @@ return 0
 func (r *Redis) Delivered(ctx context.Context, user string, seq int64) error {
 	err := deliveredScript.Run(ctx, r.client, []string{r.repliesKey(user)}, strconv.FormatInt(seq, 10), r.repliesTTL().Milliseconds()).Err()
 	if err != nil {
-		return fmt.Errorf("session: redis delivered: %w", err)
+		return fail("delivered", err)
 	}
 	return nil
 }
@@ -324,7 +377,7 @@ func (r *Redis) DeliveredAll(ctx context.Context, ds []Delivery) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("session: redis delivered: %w", err)
+		return fail("delivered", err)
 	}
 	return nil
 }
@@ -346,7 +399,7 @@ func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("session: redis delete: %w", err)
+		return 0, fail("delete", err)
 	}
 	return int(rec.Val()), nil
 }
@@ -356,7 +409,7 @@ func (r *Redis) Delete(ctx context.Context, user string) (int, error) {
 func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
 	ok, err := r.client.SetNX(ctx, r.prefix+":upd:"+id, 1, DedupeWindow).Result()
 	if err != nil {
-		return false, fmt.Errorf("session: redis dedupe: %w", err)
+		return false, fail("dedupe", err)
 	}
 	return ok, nil
 }
@@ -364,7 +417,7 @@ func (r *Redis) FirstSeen(ctx context.Context, id string) (bool, error) {
 // MarkErased implements Tombstones with one SET (PREFIX:erased:SEQ, 48 h).
 func (r *Redis) MarkErased(ctx context.Context, seq int64) error {
 	if err := r.client.Set(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10), 1, DedupeWindow).Err(); err != nil {
-		return fmt.Errorf("session: redis mark erased: %w", err)
+		return fail("mark erased", err)
 	}
 	return nil
 }
@@ -373,15 +426,38 @@ func (r *Redis) MarkErased(ctx context.Context, seq int64) error {
 func (r *Redis) Erased(ctx context.Context, seq int64) (bool, error) {
 	n, err := r.client.Exists(ctx, r.prefix+":erased:"+strconv.FormatInt(seq, 10)).Result()
 	if err != nil {
-		return false, fmt.Errorf("session: redis erased: %w", err)
+		return false, fail("erased", err)
 	}
 	return n > 0, nil
+}
+
+// Probe checks that Redis takes a small write within the prefix (key
+// PREFIX:ready, kept 10 s), for readiness: a PING passes on a server that is
+// full (maxmemory with noeviction) or whose ACL forbids the bot's writes. A
+// refusal names the likely cause.
+func (r *Redis) Probe(ctx context.Context) error {
+	err := r.client.Set(ctx, r.prefix+":ready", 1, 10*time.Second).Err()
+	if err == nil {
+		return nil
+	}
+	hint := ""
+	switch {
+	case redis.HasErrorPrefix(err, "WRONGPASS"), redis.HasErrorPrefix(err, "NOAUTH"), redis.HasErrorPrefix(err, "AUTH"):
+		hint = " (the user or password is wrong: check REDIS_URL and REDIS_PASSWORD)"
+	case redis.HasErrorPrefix(err, "NOPERM"):
+		hint = " (the ACL user may not write " + r.prefix + ":*)"
+	case redis.HasErrorPrefix(err, "OOM"):
+		hint = " (Redis is full: maxmemory reached with noeviction)"
+	case redis.HasErrorPrefix(err, "READONLY"):
+		hint = " (connected to a read-only replica)"
+	}
+	return fail("probe"+hint, err)
 }
 
 // Ping checks that Redis answers, for readiness probes.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("session: redis ping: %w", err)
+		return fail("ping", err)
 	}
 	return nil
 }
@@ -391,7 +467,7 @@ func (r *Redis) outboxKey() string { return r.prefix + ":outbox" }
 // Hold implements Outbox with one ZADD.
 func (r *Redis) Hold(ctx context.Context, user string, due time.Time) error {
 	if err := r.client.ZAdd(ctx, r.outboxKey(), redis.Z{Score: float64(due.UnixMilli()), Member: user}).Err(); err != nil {
-		return fmt.Errorf("session: redis hold: %w", err)
+		return fail("hold", err)
 	}
 	return nil
 }
@@ -399,7 +475,7 @@ func (r *Redis) Hold(ctx context.Context, user string, due time.Time) error {
 // Release implements Outbox with one ZREM.
 func (r *Redis) Release(ctx context.Context, user string) error {
 	if err := r.client.ZRem(ctx, r.outboxKey(), user).Err(); err != nil {
-		return fmt.Errorf("session: redis release: %w", err)
+		return fail("release", err)
 	}
 	return nil
 }
@@ -416,7 +492,7 @@ return due
 func (r *Redis) Due(ctx context.Context, now time.Time, lease time.Duration, n int) ([]string, error) {
 	due, err := dueScript.Run(ctx, r.client, []string{r.outboxKey()}, now.UnixMilli(), now.Add(lease).UnixMilli(), n).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("session: redis due: %w", err)
+		return nil, fail("due", err)
 	}
 	return due, nil
 }

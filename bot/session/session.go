@@ -12,6 +12,14 @@ import (
 // ErrConflict means the entry changed since it was read: reload and retry.
 var ErrConflict = errors.New("session: entry changed since it was read")
 
+// ErrRefused means the store answered that it did not carry out a command
+// (Redis replied with an error: out of memory under maxmemory/noeviction, an
+// ACL denial, a wrong password): nothing was written. (LOADING, READONLY and
+// other replies of a restart or failover are not refusals: see fail.)
+// Unlike a timeout or a broken connection, after which a write may have
+// landed, a refused turn can be answered "busy" at once.
+var ErrRefused = errors.New("session: the store refused the command")
+
 // Entry is a stored session: opaque bytes and a revision for compare-and-set.
 // A user with no session has the zero Entry (Rev 0).
 type Entry struct {
@@ -44,6 +52,18 @@ type ReplyKeeper interface {
 	// Delivered drops the replies of update seq, if they are the ones kept,
 	// and remembers that they arrived.
 	Delivered(ctx context.Context, user string, seq int64) error
+}
+
+// Overwriter is a ReplyKeeper that writes over a session without reading it
+// again: the runner keeps the session it last wrote for each person and,
+// while nobody else wrote since, skips the turn's read. PutOver writes as
+// PutWithReplies does (kept.Seq 0: as Put, leaving the kept replies alone),
+// but only if the stored session is still exactly prev, the same revision
+// and the same bytes; otherwise ErrConflict. Comparing the bytes too keeps a
+// session erased and written again since (its revisions restart at 1) from
+// being taken for the one kept: the state holds the last update's id.
+type Overwriter interface {
+	PutOver(ctx context.Context, user string, data []byte, kept Kept, prev Entry) (int64, error)
 }
 
 // Kept is what a turn leaves for a redelivery of its update.

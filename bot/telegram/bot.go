@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -26,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/listen"
 )
 
 // Handler runs one turn; *chat.Runner implements it.
@@ -60,6 +60,9 @@ const (
 	DefaultFileEndpoint = "https://api.telegram.org/file/bot%s/%s"
 )
 
+// DefaultWebhookAddr is loopback: the TLS proxy in front forwards to it.
+const DefaultWebhookAddr = "127.0.0.1:8080"
+
 // Config configures the transport. Zero values take the defaults noted.
 type Config struct {
 	Token         string
@@ -67,7 +70,10 @@ type Config struct {
 	FileEndpoint  string // file URL pattern; default DefaultFileEndpoint
 	WebhookURL    string // set: webhook mode; unset: long polling
 	WebhookSecret string
-	WebhookAddr   string // listen address of the webhook server; default :8080
+	WebhookAddr   string // listen address of the webhook server; default DefaultWebhookAddr
+	// Listen bounds the webhook server's connections (timeouts, a cap);
+	// zero fields take listen's defaults.
+	Listen listen.Limits
 
 	Workers      int           // chats handled at once; default 64
 	PollTimeout  time.Duration // long-poll wait; default 25 s
@@ -112,6 +118,8 @@ type Bot struct {
 	keyboards   map[int64]int // chat -> message carrying the open question's buttons
 
 	ready chan struct{} // closed once the bot took its first updates or set its webhook
+
+	refusedLog *listen.Every // the log line of refused webhook requests: at most one a minute
 }
 
 // New checks the configuration; it makes no network call.
@@ -139,7 +147,7 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		cfg.FileEndpoint = DefaultFileEndpoint
 	}
 	if cfg.WebhookAddr == "" {
-		cfg.WebhookAddr = ":8080"
+		cfg.WebhookAddr = DefaultWebhookAddr
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 64
@@ -162,7 +170,8 @@ func New(cfg Config, h Handler) (*Bot, error) {
 		pace:        newPacer(cfg.ChatRate, cfg.ChatBurst, cfg.GlobalRate, max(cfg.GlobalBurst, int(min(cfg.GlobalRate, 1000))), nil),
 		maxAttempts: 6, backoffBase: cfg.RetryBackoff, backoffMax: 8 * time.Second,
 	}
-	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, held: map[int64]bool{}, ready: make(chan struct{})}
+	b := &Bot{cfg: cfg, c: c, h: h, log: cfg.Log, keyboards: map[int64]int{}, held: map[int64]bool{}, ready: make(chan struct{}),
+		refusedLog: listen.NewEvery(time.Minute, nil)}
 	b.holder, _ = h.(holder)
 	return b, nil
 }
@@ -290,7 +299,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	if path == "" {
 		path = "/"
 	}
-	ln, err := net.Listen("tcp", b.cfg.WebhookAddr)
+	ln, err := listen.Listen(b.cfg.WebhookAddr, b.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("telegram: webhook listen: %w", err)
 	}
@@ -299,7 +308,7 @@ func (b *Bot) serveWebhook(ctx context.Context) error {
 	d := newDispatcher(work, b.cfg.Workers, b.run)
 	mux := http.NewServeMux()
 	mux.Handle(path, b.webhookHandler(d))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := listen.Server(mux, b.cfg.Listen)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -347,13 +356,20 @@ func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 		}
 		got := r.Header.Get("X-Telegram-Bot-Api-Secret-Token")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(b.cfg.WebhookSecret)) != 1 {
-			b.log.Warn("webhook request with a wrong secret refused", "remote", r.RemoteAddr)
+			// Logged at most once a minute, with the count: a flood of
+			// them must not flood the log. The connection is not kept.
+			if ok, n := b.refusedLog.Allow(); ok {
+				b.log.Warn("webhook requests with a wrong secret refused", "count", n, "remote", r.RemoteAddr)
+			}
+			w.Header().Set("Connection", "close")
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdateBytes+1))
 		if err != nil || len(body) > maxUpdateBytes {
+			// Too slow (ReadTimeout) or too big: the connection is not kept.
 			b.log.Warn("webhook body unreadable or too large; dropped", "bytes", len(body))
+			w.Header().Set("Connection", "close")
 			w.WriteHeader(http.StatusOK)
 			return
 		}
@@ -366,6 +382,7 @@ func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 		// The job goes on even if Telegram hangs up: its redelivery is then
 		// recognised by the session and not answered twice.
 		j := newJob(in)
+		j.webhook = true
 		d.submit(j)
 		select {
 		case <-j.settled:
@@ -377,6 +394,18 @@ func (b *Bot) webhookHandler(d *dispatcher) http.Handler {
 			// session sends the turn's kept replies again instead of applying it twice.
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
+		}
+		if call := j.folded(); call != nil {
+			// Telegram makes this call itself (its result is not known to
+			// anyone); a Bot API request saved.
+			body, err := json.Marshal(call)
+			if err == nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				w.WriteHeader(http.StatusOK)
+				w.Write(body)
+				return
+			}
 		}
 		w.WriteHeader(http.StatusOK)
 	})
@@ -502,7 +531,7 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 	if !in.Private {
 		switch {
 		case in.CallbackID != "":
-			b.answerCallback(ctx, in.ChatID, in.CallbackID, msgPrivateOnly)
+			b.answerCallback(ctx, t, in.ChatID, in.CallbackID, msgPrivateOnly)
 		case in.Command:
 			b.sendText(ctx, in.ChatID, msgPrivateOnly)
 		}
@@ -542,10 +571,10 @@ func (b *Bot) handle(ctx context.Context, in incoming, t *turn) (handled bool) {
 		if len(replies) > 0 && replies[0].Kind == flow.ReplyExpired {
 			toast = toastExpired
 		}
-		b.answerCallback(ctx, in.ChatID, in.CallbackID, toast)
+		b.answerCallback(ctx, t, in.ChatID, in.CallbackID, toast)
 	}
 	if now := b.openKeyboard(in.ChatID); sent && before != 0 && now != before && in.MessageID != before {
-		b.removeKeyboard(ctx, in.ChatID, before)
+		b.removeKeyboard(ctx, t, in.ChatID, before)
 	}
 	return sent
 }
@@ -797,23 +826,33 @@ func (b *Bot) openKeyboard(chatID int64) int {
 // only means its buttons are not removed later.
 const maxKeyboards = 100_000
 
-// removeKeyboard takes the buttons off an answered question.
-func (b *Bot) removeKeyboard(ctx context.Context, chatID int64, messageID int) {
+// removeKeyboard takes the buttons off an answered question; like a
+// button's answer, in the webhook's answer when it can.
+func (b *Bot) removeKeyboard(ctx context.Context, t *turn, chatID int64, messageID int) {
 	if messageID == 0 {
 		return
 	}
 	p := tgbotapi.Params{}
 	p["chat_id"] = chatIDParam(chatID)
 	p.AddNonZero("message_id", messageID)
+	if t.j.fold("editMessageReplyMarkup", p) {
+		return
+	}
 	if err := b.c.try(ctx, "editMessageReplyMarkup", p, chatID); err != nil {
 		b.log.Debug("keyboard not removed", "err", err) // e.g. the message is too old to edit
 	}
 }
 
-func (b *Bot) answerCallback(ctx context.Context, chatID int64, id, text string) {
+// answerCallback stops the pressed button's spinner (with a toast when text
+// is set). Nothing waits on its result, so a webhook turn folds it into the
+// webhook's answer rather than make a request.
+func (b *Bot) answerCallback(ctx context.Context, t *turn, chatID int64, id, text string) {
 	p := tgbotapi.Params{}
 	p["callback_query_id"] = id
 	p.AddNonEmpty("text", text)
+	if t.j.fold("answerCallbackQuery", p) {
+		return
+	}
 	if err := b.c.try(ctx, "answerCallbackQuery", p, chatID); err != nil {
 		// The button shows a wait until Telegram gives up on it. Under
 		// flood control that is expected; anything else is worth a look.

@@ -34,6 +34,13 @@ type job struct {
 	once     sync.Once
 	onSettle func(handled bool)
 
+	// A webhook job may fold one Bot API call whose result is not needed
+	// into the webhook's answer (Telegram runs it), saving a request.
+	webhook  bool
+	answerMu sync.Mutex
+	answered bool              // the webhook's answer is decided: too late to fold
+	answer   map[string]string // the folded call's parameters, "method" among them
+
 	slot *slot
 }
 
@@ -43,12 +50,41 @@ func newJob(in incoming) *job { return &job{in: in, settled: make(chan struct{})
 // counts (a parked update is settled before its replies went out).
 func (j *job) settle(handled bool) {
 	j.once.Do(func() {
+		j.answerMu.Lock()
+		j.answered = true
+		j.answerMu.Unlock()
 		j.handled = handled
 		if j.onSettle != nil {
 			j.onSettle(handled)
 		}
 		close(j.settled)
 	})
+}
+
+// fold makes the call the webhook's answer, if the job came by webhook,
+// is not settled yet and folded nothing before; false: make it yourself.
+func (j *job) fold(method string, p map[string]string) bool {
+	if !j.webhook {
+		return false
+	}
+	j.answerMu.Lock()
+	defer j.answerMu.Unlock()
+	if j.answered || j.answer != nil {
+		return false
+	}
+	j.answer = make(map[string]string, len(p)+1)
+	for k, v := range p {
+		j.answer[k] = v
+	}
+	j.answer["method"] = method
+	return true
+}
+
+// folded returns the call folded into the webhook's answer, or nil.
+func (j *job) folded() map[string]string {
+	j.answerMu.Lock()
+	defer j.answerMu.Unlock()
+	return j.answer
 }
 
 // slot is a worker held by a chat's jobs.

@@ -520,13 +520,19 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func TestWebhook(t *testing.T) {
+// webhookHarness runs the bot in webhook mode on a free port.
+func webhookHarness(t *testing.T) (h *harness, hookURL, secret string) {
 	addr := freePort(t)
-	secret := "s3cret-token-of-the-webhook"
-	hookURL := "http://" + addr + "/tg/hook"
-	h := newHarness(t, shipped(t), func(c *telegram.Config) {
+	secret = "s3cret-token-of-the-webhook"
+	hookURL = "http://" + addr + "/tg/hook"
+	h = newHarness(t, shipped(t), func(c *telegram.Config) {
 		c.WebhookURL, c.WebhookSecret, c.WebhookAddr = hookURL, secret, addr
 	})
+	return h, hookURL, secret
+}
+
+func TestWebhook(t *testing.T) {
+	h, hookURL, secret := webhookHarness(t)
 	url, gotSecret, maxConn, allowed, set := h.fake.WebhookInfo()
 	if !set || url != hookURL || gotSecret != secret || maxConn == 0 || strings.Join(allowed, ",") != "message,callback_query" {
 		t.Fatalf("setWebhook: %q %q %d %v %v", url, gotSecret, maxConn, allowed, set)
@@ -577,6 +583,51 @@ func TestWebhook(t *testing.T) {
 	}
 	if len(h.fake.Calls("getUpdates")) != 0 {
 		t.Error("webhook mode polled")
+	}
+}
+
+// In webhook mode a press is answered in the webhook's answer to its
+// update (Telegram makes the answerCallbackQuery call), and a typed choice
+// takes the buttons it answered away there: an ordinary turn costs one
+// request, the reply.
+func TestWebhookAnswersPressesInItsAnswer(t *testing.T) {
+	h, hookURL, secret := webhookHarness(t)
+	deliver := func(id int64) {
+		t.Helper()
+		if status, err := h.fake.Deliver(hookURL, secret, id); err != nil || status != 200 {
+			t.Fatalf("delivery: %d %v", status, err)
+		}
+	}
+	deliver(h.fake.PushText(42, "/start"))
+	sent := h.fake.WaitSent(t, 42, 1)
+	buttons := lastButtons(sent)
+	deliver(h.fake.PushCallback(42, sent[0].MessageID, buttons[0].CallbackData))
+	contains(t, h.fake.WaitSent(t, 42, 2)[1], "先别慌")
+	deliver(h.fake.PushCallback(42, sent[0].MessageID, buttons[1].CallbackData))
+	contains(t, h.fake.WaitSent(t, 42, 3)[2], "这个按钮已过期")
+	answers := h.fake.Calls("answerCallbackQuery")
+	if len(answers) != 2 || !answers[0].InWebhookAnswer || !answers[1].InWebhookAnswer {
+		t.Fatalf("presses answered by %d calls, want 2 in the webhook's answers: %+v", len(answers), answers)
+	}
+	if answers[0].Params.Get("callback_query_id") == "" || answers[0].Params.Get("text") != "" || answers[1].Params.Get("text") != "已过期" {
+		t.Errorf("answers: %v, %v", answers[0].Params, answers[1].Params)
+	}
+	for _, c := range answers {
+		if c.Status != 200 {
+			t.Errorf("Telegram refused the folded answer: %d", c.Status)
+		}
+	}
+	// The stale press also took the old buttons away: one call per answer,
+	// so that edit was a request. A typed choice's removal of the buttons
+	// it answered goes in the answer.
+	if edits := h.fake.WaitCalls(t, "editMessageReplyMarkup", 1); edits[0].InWebhookAnswer {
+		t.Errorf("two calls folded into one answer")
+	}
+	deliver(h.fake.PushText(42, "1"))
+	h.fake.WaitSent(t, 42, 4)
+	edits := h.fake.WaitCalls(t, "editMessageReplyMarkup", 2)
+	if !edits[1].InWebhookAnswer || edits[1].Status != 200 {
+		t.Errorf("a typed choice's removal of the buttons: in the answer %v, status %d", edits[1].InWebhookAnswer, edits[1].Status)
 	}
 }
 

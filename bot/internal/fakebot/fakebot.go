@@ -98,6 +98,9 @@ type Call struct {
 	At        time.Time         // arrival
 	Status    int               // HTTP status answered; 0 while running or when no response was sent (hang, drop, client gone)
 	Done      bool              // the fake has finished handling it
+	// InWebhookAnswer: made in a webhook's answer to an update, not as a
+	// request (Status is then what Telegram would have answered).
+	InWebhookAnswer bool
 }
 
 // Button is one inline keyboard button.
@@ -917,9 +920,10 @@ func (s *Server) Deliver(url, secret string, updateID int64) (int, error) {
 		s.webhookError("Connection refused")
 		return 0, err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
+		s.callInAnswer(resp.Header.Get("Content-Type"), answer)
 		s.mu.Lock()
 		for i, q := range s.queue {
 			if q.id == updateID {
@@ -933,6 +937,49 @@ func (s *Server) Deliver(url, secret string, updateID int64) (int, error) {
 		s.webhookError(fmt.Sprintf("Wrong response from the webhook: %s", resp.Status))
 	}
 	return resp.StatusCode, nil
+}
+
+// InAnswer marks, in Tally, the calls a webhook made in its answer to an
+// update ("answerCallbackQuery" + InAnswer): Telegram runs them, and the bot
+// never learns their result.
+const InAnswer = " (in a webhook answer)"
+
+// callInAnswer runs the Bot API call a webhook's 2xx answer carries (its
+// "method" parameter, the others as in a request), as Telegram does. It is
+// recorded among the calls with InWebhookAnswer set.
+func (s *Server) callInAnswer(contentType string, body []byte) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return
+	}
+	req, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", contentType)
+	params, files, names, perr := parseRequest(req)
+	method := params.Get("method")
+	if perr != nil || method == "" {
+		return
+	}
+	params.Del("method")
+	s.mu.Lock()
+	idx := len(s.calls)
+	s.calls = append(s.calls, Call{Method: method, Params: cloneValues(params), Files: files, FileNames: names, At: time.Now(), InWebhookAnswer: true})
+	s.mu.Unlock()
+	status := http.StatusOK
+	if _, aerr := s.dispatch(context.Background(), method, params, files, names); aerr != nil {
+		status = aerr.code
+	}
+	s.mu.Lock()
+	s.calls[idx].Status, s.calls[idx].Done = status, true
+	byStatus := s.tally[method+InAnswer]
+	if byStatus == nil {
+		byStatus = map[int]int{}
+		s.tally[method+InAnswer] = byStatus
+	}
+	byStatus[status]++
+	s.notifyLocked()
+	s.mu.Unlock()
 }
 
 func (s *Server) webhookError(msg string) {
