@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -265,9 +266,18 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	swept := make(chan struct{})
 	go func() { defer close(swept); m.sweepEvidence(sweepCtx) }()
+	// resumeOCR takes up, in the background (start never waits for the
+	// store), the images left waiting for OCR by the last run, once the
+	// transport that tells the people is wired.
+	var resumed sync.WaitGroup
+	resumeOCR := func() {
+		resumed.Add(1)
+		go func() { defer resumed.Done(); m.resumeOCR(sweepCtx) }()
+	}
 	defer func() {
 		stopSweep()
 		<-swept
+		resumed.Wait()
 		m.Evidence.Wait() // let OCR in progress finish and report
 	}()
 	checks := map[string]ops.Check{}
@@ -290,7 +300,7 @@ func (m *Main) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error
 	if err != nil {
 		return err
 	}
-	m.resumeOCR(ctx) // now that their transports can fetch and notify
+	resumeOCR() // now that their transports can fetch and notify
 	if m.Config.HTTPAddr != "" {
 		go func() {
 			if err := ops.Serve(ctx, m.Config.HTTPAddr, ops.Handler(checks, m.Metrics.Handler()), listen.Limits{}); err != nil {
