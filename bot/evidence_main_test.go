@@ -51,6 +51,9 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 	const token = "555:EVIDENCE-test"
 	const chat = 86420517 // distinctive, so the log check below can look for it
 	fake := fakebot.New(t, token)
+	// A whole bot with OCR, often beside other tests under -race: waiting
+	// longer than the default is no timing assertion, only patience.
+	fake.SetWaitTimeout(time.Minute)
 	srv := redistest.Open(t)
 	evidenceDir := t.TempDir()
 	env := map[string]string{

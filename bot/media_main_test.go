@@ -25,6 +25,9 @@ func TestVoiceAndAlbumThroughTelegram(t *testing.T) {
 	const token = "556:MEDIA-test"
 	const chat = 4242
 	fake := fakebot.New(t, token)
+	// A whole bot with OCR, often beside other tests under -race: waiting
+	// longer than the default is no timing assertion, only patience.
+	fake.SetWaitTimeout(time.Minute)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
 		"EVIDENCE_DIR": t.TempDir(), "TELEGRAM_CHAT_RATE": "0",

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 
@@ -23,6 +24,9 @@ func TestEvidenceInS3ThroughTelegram(t *testing.T) {
 	const token = "556:S3-test"
 	const chat = 97531
 	fake := fakebot.New(t, token)
+	// A whole bot with OCR, often beside other tests under -race: waiting
+	// longer than the default is no timing assertion, only patience.
+	fake.SetWaitTimeout(time.Minute)
 	srv := redistest.Open(t)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
