@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -142,6 +143,37 @@ func (p *Process) ping() bool {
 	return err == nil && strings.TrimSpace(line) == "+PONG"
 }
 
+// aofBuffered returns INFO persistence's aof_buffer_length: the bytes of
+// writes not yet written to the AOF file.
+func (p *Process) aofBuffered() (int, bool) {
+	c, err := net.DialTimeout("tcp", p.Addr, time.Second)
+	if err != nil {
+		return 0, false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("INFO persistence\r\n")); err != nil {
+		return 0, false
+	}
+	r := bufio.NewReader(c)
+	head, err := r.ReadString('\n')
+	size, perr := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(head, "$")))
+	if err != nil || perr != nil || !strings.HasPrefix(head, "$") {
+		return 0, false
+	}
+	body := make([]byte, size)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, false
+	}
+	for _, line := range strings.Split(string(body), "\r\n") {
+		if v, ok := strings.CutPrefix(line, "aof_buffer_length:"); ok {
+			n, err := strconv.Atoi(v)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 // Running reports whether the server process is alive.
 func (p *Process) Running() bool {
 	if p.done == nil {
@@ -185,7 +217,19 @@ func (p *Process) signal(sig syscall.Signal) {
 // writes they made, inside MULTI/EXEC). A rewrite happens only past
 // auto-aof-rewrite-min-size (64 MB by default), so for a test's data these are
 // all its writes. A command cut off at the end (a kill mid-write) is left out.
+//
+// While the server runs, it first waits (up to 5 s) until the server has
+// written its AOF buffer to the file: with appendfsync everysec, a write
+// may be postponed while a background fsync is under way, and the last
+// writes would be missing from the file read here.
 func (p *Process) AOFCommands() ([][]string, error) {
+	if p.Running() {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if n, ok := p.aofBuffered(); ok && n == 0 {
+				break
+			}
+		}
+	}
 	files, err := filepath.Glob(filepath.Join(p.Dir, "appendonlydir", "*.incr.aof"))
 	if err != nil {
 		return nil, err
