@@ -188,6 +188,7 @@ type Server struct {
 	files       map[string][]byte
 	blocked     map[int64]bool
 	webhook     webhookState
+	slots       chan struct{} // deliveries under way (Deliver)
 	waitTimeout time.Duration
 	onSent      func(Sent, time.Time)
 	storm       *storm
@@ -907,6 +908,11 @@ func (s *Server) Deliver(url, secret string, updateID int64) (int, error) {
 	if body == nil {
 		return 0, fmt.Errorf("fakebot: no update %d", updateID)
 	}
+	// Like Telegram, at most max_connections (setWebhook; 40 unless set)
+	// deliveries at once: the others wait their turn.
+	slots := s.deliverySlots()
+	slots <- struct{}{}
+	defer func() { <-slots }()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
@@ -980,6 +986,21 @@ func (s *Server) callInAnswer(contentType string, body []byte) {
 	byStatus[status]++
 	s.notifyLocked()
 	s.mu.Unlock()
+}
+
+// deliverySlots bounds the deliveries under way, by the webhook's
+// max_connections as set when they start.
+func (s *Server) deliverySlots() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.webhook.maxConnections
+	if n <= 0 {
+		n = 40 // Telegram's default
+	}
+	if cap(s.slots) != n {
+		s.slots = make(chan struct{}, n)
+	}
+	return s.slots
 }
 
 func (s *Server) webhookError(msg string) {
