@@ -95,16 +95,16 @@ func pickIndex(t *testing.T, choices []string, s convStep) int {
 func TestSameConversationOnEveryTransport(t *testing.T) {
 	transports := []struct {
 		name string
-		play func(t *testing.T) []seen
+		play func(t *testing.T, asked []seen) []seen
 	}{
+		{"telegram", func(t *testing.T, _ []seen) []seen { return playTelegram(t) }},
+		{"web", func(t *testing.T, _ []seen) []seen { return playWeb(t) }},
 		{"console", playConsole},
-		{"telegram", playTelegram},
-		{"web", playWeb},
 	}
 	got := map[string][]seen{}
 	for _, tr := range transports {
 		if !t.Run(tr.name, func(t *testing.T) {
-			got[tr.name] = tr.play(t)
+			got[tr.name] = tr.play(t, got["telegram"])
 			if len(got[tr.name]) != len(convScript) {
 				t.Fatalf("%d turns seen, want %d", len(got[tr.name]), len(convScript))
 			}
@@ -183,26 +183,30 @@ var (
 )
 
 // playConsole pipes the script into the terminal chat; a press is the
-// choice's number typed. The console reads its input ahead, so the number
-// of a press comes from a run of the script up to its question, on a
-// session of its own; the last run plays the whole script.
-func playConsole(t *testing.T) []seen {
+// choice's number typed. The console reads its input ahead, so the
+// numbers come from the choices another transport showed (asked), and are
+// then checked against the console's own.
+func playConsole(t *testing.T, asked []seen) []seen {
 	var input strings.Builder
-	var turns []seen
+	typed := map[int]int{} // step: the choice's index
 	for i, s := range convScript {
 		line := s.text
 		if line == "" {
-			if len(turns) != i {
-				t.Fatalf("step %d presses with no question before it", i+1)
-			}
-			line = strconv.Itoa(pickIndex(t, turns[i-1].Choices, s) + 1)
+			typed[i] = pickIndex(t, asked[i-1].Choices, s)
+			line = strconv.Itoa(typed[i] + 1)
 		}
 		input.WriteString(line + "\n")
-		if i+1 < len(convScript) && convScript[i+1].text == "" {
-			turns = consoleTurns(t, runConsole(t, input.String()))
+	}
+	turns := consoleTurns(t, runConsole(t, input.String()))
+	for i, idx := range typed {
+		if len(turns) < i {
+			t.Fatalf("the console showed %d turns, none before step %d", len(turns), i+1)
+		}
+		if own := pickIndex(t, turns[i-1].Choices, convScript[i]); own != idx {
+			t.Fatalf("step %d: %d typed, but the console numbered that choice %d: %q", i+1, idx+1, own+1, turns[i-1].Choices)
 		}
 	}
-	return consoleTurns(t, runConsole(t, input.String()))
+	return turns
 }
 
 // runConsole runs the terminal chat over input on a fresh session.
