@@ -54,8 +54,10 @@ type seen struct {
 	Choices []string
 }
 
-// label is the marker the console and the web put before a citation,
-// a channel or a crisis notice (Telegram sets the first line in bold).
+// label is the marker the console and the web put before a citation, a
+// channel or a crisis notice. Telegram shows none: it sets a citation's or
+// a channel's first line in bold, and a crisis notice as plain text (first
+// in its message).
 var label = regexp.MustCompile(`^【(法条|渠道|重要)】`)
 
 // lines splits text into its non-empty lines, trimmed, markers removed.
@@ -90,8 +92,10 @@ func pickIndex(t *testing.T, choices []string, s convStep) int {
 // The console, Telegram and the web run the same conversation: the same
 // script, played through each transport of the real process (run, as
 // `go run ./bot` starts it, on Redis), shows the same texts and choices at
-// every step, once each transport's framing is removed; and the texts are
-// the right ones (greeting, topic, story understood, law, erasure).
+// every step, once each transport's framing is removed (HTML, markers,
+// numbering, the person's own bubbles and the page's note after erasure);
+// and the texts are the right ones (greeting, topic, story understood,
+// crisis notice first, law, erasure).
 func TestSameConversationOnEveryTransport(t *testing.T) {
 	transports := []struct {
 		name string
@@ -124,6 +128,9 @@ func TestSameConversationOnEveryTransport(t *testing.T) {
 		{"《中华人民共和国民法典》第一千零三十二条"},
 		{"确定要删除你在这里的全部数据吗"},
 		{"你的数据已经删除", "共删除 1 项数据"},
+	}
+	if len(keys) != len(convScript) {
+		t.Fatalf("%d steps with key sentences, %d in the script", len(keys), len(convScript))
 	}
 	for name, turns := range got {
 		for i, want := range keys {
