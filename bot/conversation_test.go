@@ -45,26 +45,26 @@ var convScript = []convStep{
 // crisisStep is the step of the word of despair.
 const crisisStep = 3
 
-// seen is what the person sees from the bot after one step, with the
+// convSeen is what the person sees from the bot after one step, with the
 // transport's framing removed: the lines of text, and the choices of the
 // question asked (buttons on Telegram and the web, numbered lines on the
 // console).
-type seen struct {
+type convSeen struct {
 	Lines   []string
 	Choices []string
 }
 
-// label is the marker the console and the web put before a citation, a
+// convLabel is the marker the console and the web put before a citation, a
 // channel or a crisis notice. Telegram shows none: it sets a citation's or
 // a channel's first line in bold, and a crisis notice as plain text (first
 // in its message).
-var label = regexp.MustCompile(`^【(法条|渠道|重要)】`)
+var convLabel = regexp.MustCompile(`^【(法条|渠道|重要)】`)
 
-// lines splits text into its non-empty lines, trimmed, markers removed.
-func lines(text string) []string {
+// convLines splits text into its non-empty lines, trimmed, markers removed.
+func convLines(text string) []string {
 	var out []string
 	for _, l := range strings.Split(text, "\n") {
-		l = strings.TrimSpace(label.ReplaceAllString(strings.TrimSpace(l), ""))
+		l = strings.TrimSpace(convLabel.ReplaceAllString(strings.TrimSpace(l), ""))
 		if l != "" {
 			out = append(out, l)
 		}
@@ -72,10 +72,10 @@ func lines(text string) []string {
 	return out
 }
 
-var tag = regexp.MustCompile(`<[^>]*>`)
+var convTag = regexp.MustCompile(`<[^>]*>`)
 
-// fromHTML is the text of Telegram's or the page's HTML.
-func fromHTML(s string) string { return html.UnescapeString(tag.ReplaceAllString(s, "")) }
+// convFromHTML is the text of Telegram's or the page's HTML.
+func convFromHTML(s string) string { return html.UnescapeString(convTag.ReplaceAllString(s, "")) }
 
 // pickIndex is the index of the choice a step presses.
 func pickIndex(t *testing.T, choices []string, s convStep) int {
@@ -99,13 +99,13 @@ func pickIndex(t *testing.T, choices []string, s convStep) int {
 func TestSameConversationOnEveryTransport(t *testing.T) {
 	transports := []struct {
 		name string
-		play func(t *testing.T, asked []seen) []seen
+		play func(t *testing.T, asked []convSeen) []convSeen
 	}{
-		{"telegram", func(t *testing.T, _ []seen) []seen { return playTelegram(t) }},
-		{"web", func(t *testing.T, _ []seen) []seen { return playWeb(t) }},
+		{"telegram", func(t *testing.T, _ []convSeen) []convSeen { return playTelegram(t) }},
+		{"web", func(t *testing.T, _ []convSeen) []convSeen { return playWeb(t) }},
 		{"console", playConsole},
 	}
-	got := map[string][]seen{}
+	got := map[string][]convSeen{}
 	for _, tr := range transports {
 		if !t.Run(tr.name, func(t *testing.T) {
 			got[tr.name] = tr.play(t, got["telegram"])
@@ -193,7 +193,7 @@ var (
 // choice's number typed. The console reads its input ahead, so the
 // numbers come from the choices another transport showed (asked), and are
 // then checked against the console's own.
-func playConsole(t *testing.T, asked []seen) []seen {
+func playConsole(t *testing.T, asked []convSeen) []convSeen {
 	var input strings.Builder
 	typed := map[int]int{} // step: the choice's index
 	for i, s := range convScript {
@@ -228,14 +228,14 @@ func runConsole(t *testing.T, input string) string {
 }
 
 // consoleTurns splits the console's output at its echoes of the input.
-func consoleTurns(t *testing.T, out string) []seen {
+func consoleTurns(t *testing.T, out string) []convSeen {
 	t.Helper()
-	var turns []seen
+	var turns []convSeen
 	var text []string
-	var cur *seen
+	var cur *convSeen
 	flush := func() {
 		if cur != nil {
-			cur.Lines = lines(strings.Join(text, "\n"))
+			cur.Lines = convLines(strings.Join(text, "\n"))
 			turns = append(turns, *cur)
 		}
 		text = nil
@@ -243,7 +243,7 @@ func consoleTurns(t *testing.T, out string) []seen {
 	for _, l := range strings.Split(out, "\n") {
 		if consoleEcho.MatchString(l) {
 			flush()
-			cur = &seen{}
+			cur = &convSeen{}
 			continue
 		}
 		if cur == nil {
@@ -264,7 +264,7 @@ func consoleTurns(t *testing.T, out string) []seen {
 
 // playTelegram plays the script through the fake Bot API; a press is the
 // button's callback.
-func playTelegram(t *testing.T) []seen {
+func playTelegram(t *testing.T) []convSeen {
 	const token = "901:SAME-conversation"
 	const chat = 6203117
 	fake := fakebot.New(t, token)
@@ -275,7 +275,7 @@ func playTelegram(t *testing.T) []seen {
 	}
 	_, stop := runInProcess(t, env)
 	defer stop()
-	var turns []seen
+	var turns []convSeen
 	var asked *fakebot.Sent // the last message with buttons
 	attributed := 0
 	for i, s := range convScript {
@@ -295,10 +295,10 @@ func playTelegram(t *testing.T) []seen {
 		}
 		// Every step here is answered in one message (well under 4096 characters).
 		sent := fake.WaitSent(t, chat, before+1)[before:]
-		var turn seen
+		var turn convSeen
 		var text []string
 		for _, m := range sent {
-			text = append(text, fromHTML(m.Text))
+			text = append(text, convFromHTML(m.Text))
 			if m.Keyboard != nil {
 				turn.Choices = nil
 				for _, row := range m.Keyboard {
@@ -309,12 +309,12 @@ func playTelegram(t *testing.T) []seen {
 				asked = &m
 			}
 		}
-		turn.Lines = lines(strings.Join(text, "\n"))
+		turn.Lines = convLines(strings.Join(text, "\n"))
 		turns = append(turns, turn)
 		attributed += len(sent)
 	}
 	if all := fake.Sent(chat); len(all) != attributed {
-		t.Fatalf("%d messages sent, %d of them seen at their step: a step answered late", len(all), attributed)
+		t.Fatalf("%d messages sent, %d of them convSeen at their step: a step answered late", len(all), attributed)
 	}
 	return turns
 }
@@ -329,7 +329,7 @@ var (
 // playWeb plays the script through the web chat as its page's script
 // does (posts answered with the new messages as JSON); the page greets on
 // opening it, which stands for /start; a press is the button's post.
-func playWeb(t *testing.T) []seen {
+func playWeb(t *testing.T) []convSeen {
 	srv := convRedis(t)
 	addr := freeAddr(t)
 	env := map[string]string{"WEB_ADDR": addr, "REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "EVIDENCE_DIR": t.TempDir()}
@@ -359,30 +359,30 @@ func playWeb(t *testing.T) []seen {
 	// question's, and n counts every bubble.
 	var csrf, ref string
 	n := 0
-	bubbles := func(h string) seen {
-		var turn seen
+	bubbles := func(h string) convSeen {
+		var turn convSeen
 		var text []string
 		for _, m := range webBubble.FindAllStringSubmatch(h, -1) {
 			n++
 			if m[1] == "me" {
 				continue
 			}
-			text = append(text, fromHTML(m[2]))
+			text = append(text, convFromHTML(m[2]))
 			if bs := webButton.FindAllStringSubmatch(m[3], -1); bs != nil {
 				turn.Choices = nil
 				for j, b := range bs {
 					if b[1] != strconv.Itoa(j) {
 						t.Fatalf("button %d posts choice %s", j, b[1])
 					}
-					turn.Choices = append(turn.Choices, fromHTML(b[2]))
+					turn.Choices = append(turn.Choices, convFromHTML(b[2]))
 				}
 				ref = webRef.FindStringSubmatch(m[3])[1]
 			}
 		}
-		turn.Lines = lines(strings.Join(text, "\n"))
+		turn.Lines = convLines(strings.Join(text, "\n"))
 		return turn
 	}
-	var turns []seen
+	var turns []convSeen
 	for i, s := range convScript {
 		if i == 0 {
 			page := read(client.Get(base + "/"))
