@@ -314,7 +314,7 @@ func playTelegram(t *testing.T) []convSeen {
 		attributed += len(sent)
 	}
 	if all := fake.Sent(chat); len(all) != attributed {
-		t.Fatalf("%d messages sent, %d of them convSeen at their step: a step answered late", len(all), attributed)
+		t.Fatalf("%d messages sent, %d of them seen at their step: a step answered late", len(all), attributed)
 	}
 	return turns
 }
