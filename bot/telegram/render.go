@@ -38,7 +38,9 @@ func render(replies []domain.Reply, limit int) []outgoing {
 	var choices []string
 	ref := ""
 	for _, r := range replies {
-		heading := r.Kind == domain.ReplyCitation || r.Kind == domain.ReplyChannel
+		// A statute, a channel and the crisis notice stand out (the console
+		// and the web mark them 【法条】, 【渠道】, 【重要】).
+		heading := r.Kind == domain.ReplyCitation || r.Kind == domain.ReplyChannel || r.Kind == domain.ReplyCrisis
 		paras = append(paras, paragraph{text: r.Text, heading: heading})
 		if len(r.Choices) > 0 {
 			choices, ref = r.Choices, r.Ref

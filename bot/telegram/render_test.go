@@ -29,6 +29,19 @@ func TestRenderEscapesAndMergesATurn(t *testing.T) {
 	}
 }
 
+// The crisis notice stands out as statutes and channels do: its first line
+// is bold (the console and the web mark it 【重要】).
+func TestRenderMarksTheCrisisNotice(t *testing.T) {
+	out := render([]domain.Reply{
+		{Kind: domain.ReplyCrisis, Text: "听到你这么说，我很担心你。\n全国心理援助热线：12356"},
+		{Kind: domain.ReplySay, Text: "先别慌"},
+	}, MaxMessageLen)
+	want := "<b>听到你这么说，我很担心你。</b>\n全国心理援助热线：12356\n\n先别慌"
+	if len(out) != 1 || out[0].HTML != want {
+		t.Errorf("html = %q", out[0].HTML)
+	}
+}
+
 func TestRenderSplitsLongTextAtParagraphs(t *testing.T) {
 	para := strings.Repeat("很长的段落。", 300) // 1800 characters
 	var replies []domain.Reply
