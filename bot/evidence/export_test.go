@@ -12,15 +12,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/anning-bot/anning/bot/domain"
 	"github.com/anning-bot/anning/bot/evidence"
 	"github.com/anning-bot/anning/bot/flow"
+	"github.com/anning-bot/anning/bot/internal/memtest"
 	"github.com/anning-bot/anning/content"
 )
 
@@ -81,52 +80,28 @@ func TestExportMemoryBounded(t *testing.T) {
 	const files, size = 8, 150 << 20 / 8
 	addPDFs(t, s, "42", files, size)
 
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var peak uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	out := exportAs(t, s, "42", 0)
 	var total int64
 	parts := 0
-	for _, r := range out {
-		if r.File == nil {
-			continue
+	grew, allocated := memtest.HeapGrowth(func() {
+		out := exportAs(t, s, "42", 0)
+		for _, r := range out {
+			if r.File == nil {
+				continue
+			}
+			parts++
+			rc, err := r.File.Reader()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			n, err := io.Copy(h, rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			total += n
 		}
-		parts++
-		rc, err := r.File.Reader()
-		if err != nil {
-			t.Fatal(err)
-		}
-		h := sha256.New()
-		n, err := io.Copy(h, rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		total += n
-	}
-	close(stop)
-	wg.Wait()
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	allocated := after.TotalAlloc - before.TotalAlloc
-	grew := int64(peak) - int64(before.HeapInuse)
+	})
 	t.Logf("export of %d MB in %d parts (%d MB sent): heap in use peaked %+.1f MB above baseline, %.1f MB allocated in all",
 		files*size>>20, parts, total>>20, float64(grew)/(1<<20), float64(allocated)/(1<<20))
 	if total < files*size || parts < 4 {

@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
-	"runtime"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/anning-bot/anning/bot/domain"
+	"github.com/anning-bot/anning/bot/internal/memtest"
 )
 
 // zeros is a reader of n zero bytes that holds none of them.
@@ -42,29 +40,10 @@ func TestDocumentUploadStreams(t *testing.T) {
 	io.Copy(sum, &zeros{n: size})
 	want := hex.EncodeToString(sum.Sum(nil))
 
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var peak uint64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			peak = max(peak, m.HeapInuse)
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	err := h.bot.Notify(context.Background(), "5150", []domain.Reply{{Kind: domain.ReplyNotice, Text: "证据压缩包", File: file}})
-	close(stop)
-	wg.Wait()
+	var err error
+	grew, _ := memtest.HeapGrowth(func() {
+		err = h.bot.Notify(context.Background(), "5150", []domain.Reply{{Kind: domain.ReplyNotice, Text: "证据压缩包", File: file}})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +51,6 @@ func TestDocumentUploadStreams(t *testing.T) {
 	if len(sent) != 1 || sent[0].DocumentSHA256 != want || sent[0].DocumentSize != size || opened != 1 {
 		t.Fatalf("sent %+v (opened %d times)", sent, opened)
 	}
-	grew := int64(peak) - int64(before.HeapInuse)
 	t.Logf("a %d MB document uploaded: heap in use peaked %+.1f MB above baseline", size>>20, float64(grew)/(1<<20))
 	if grew > 16<<20 {
 		t.Errorf("uploading held %.1f MB; want under 16 MB (streamed)", float64(grew)/(1<<20))
