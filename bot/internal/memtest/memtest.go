@@ -32,9 +32,10 @@ func HeapGrowth(work func()) (grew int64, allocated uint64) {
 			}
 		}
 	}()
-	work()
-	close(stop)
-	wg.Wait()
+	func() {
+		defer func() { close(stop); wg.Wait() }() // also when work ends the test (t.Fatal)
+		work()
+	}()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	return int64(peak) - int64(before.HeapInuse), after.TotalAlloc - before.TotalAlloc
