@@ -86,11 +86,20 @@
     var job = queue.shift();
     if (!job) { return; }
     var form = job.form, url = form.getAttribute("action");
-    job.data.append("n", String(n));
+    if (!job.tries) { job.data.append("n", String(n)); } // a retry keeps the first: older WebViews cannot remove a field
     if (form.id === "up") { url += "?n=" + n; }
     busy = true;
     setNote(log.getAttribute("data-sending"));
     send(url, job.data, function (u, status) {
+      if (status === 429 && u && !u.html && (job.tries || 0) < 5) {
+        // Too fast for the server (taps in quick succession): the same post
+        // again in a moment, still before the ones made after it.
+        job.tries = (job.tries || 0) + 1;
+        if (u.error) { setNote(u.error); }
+        queue.unshift(job);
+        setTimeout(next, 700 * job.tries);
+        return;
+      }
       busy = false;
       setNote("");
       if (!u || (u.error && job.typed)) { restore(job.typed); } // what was typed is not lost
