@@ -241,12 +241,35 @@ func (c Config) checkS3() []error {
 	return errs
 }
 
+// sameListener reports whether two host:port addresses would listen on the
+// same port of the same interface (an empty host or 0.0.0.0/:: is every one).
+func sameListener(a, b string) bool {
+	ha, pa, err1 := net.SplitHostPort(a)
+	hb, pb, err2 := net.SplitHostPort(b)
+	if err1 != nil || err2 != nil || pa != pb {
+		return false
+	}
+	every := func(h string) bool { return h == "" || h == "0.0.0.0" || h == "::" }
+	return ha == hb || every(ha) || every(hb)
+}
+
 // loadWeb reads the web chat's settings.
 func (c *Config) loadWeb(getenv Getenv) []error {
 	var errs []error
 	if c.WebAddr != "" {
 		if _, _, err := net.SplitHostPort(c.WebAddr); err != nil {
 			errs = append(errs, fmt.Errorf("WEB_ADDR: %q is not host:port (e.g. 127.0.0.1:8080)", c.WebAddr))
+		}
+		// Two servers on one address: the second would fail to start with
+		// "address already in use"; say which settings collide instead.
+		others := map[string]string{"HTTP_ADDR": c.HTTPAddr}
+		if c.TelegramToken != "" && c.WebhookURL != "" {
+			others["WEBHOOK_ADDR"] = c.WebhookAddr
+		}
+		for name, addr := range others {
+			if addr != "" && sameListener(c.WebAddr, addr) {
+				errs = append(errs, fmt.Errorf("WEB_ADDR: %q is also %s's address: give the web chat a port of its own (e.g. 127.0.0.1:8081)", c.WebAddr, name))
+			}
 		}
 	}
 	for _, p := range strings.Split(getenv("WEB_TRUSTED_PROXIES"), ",") {

@@ -189,6 +189,26 @@ func TestS3HostPort(t *testing.T) {
 	}
 }
 
+// The web chat and the webhook (or the ops server) on one address would
+// fail at start with "address already in use": the settings say so first.
+func TestWebAddrMustNotBeAnotherServersAddress(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"WEB_ADDR": "127.0.0.1:8080", "TELEGRAM_BOT_TOKEN": "123:abc", "WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "s3cret-s3cret-s3cret"},
+		{"WEB_ADDR": ":9090", "HTTP_ADDR": "127.0.0.1:9090"},
+	} {
+		if _, err := load(env); err == nil || !strings.Contains(err.Error(), "give the web chat a port of its own") {
+			t.Errorf("%v: %v", env, err)
+		}
+	}
+	// Polling: no webhook server, so 8080 is free for the web chat.
+	if _, err := load(map[string]string{"WEB_ADDR": "127.0.0.1:8080", "TELEGRAM_BOT_TOKEN": "123:abc"}); err != nil {
+		t.Errorf("polling with the web chat on 8080: %v", err)
+	}
+	if _, err := load(map[string]string{"WEB_ADDR": "127.0.0.1:8081", "HTTP_ADDR": "127.0.0.1:9090"}); err != nil {
+		t.Errorf("distinct ports: %v", err)
+	}
+}
+
 func TestWebSettings(t *testing.T) {
 	c, err := load(map[string]string{"WEB_ADDR": "127.0.0.1:8080", "WEB_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,::1"})
 	if err != nil {
