@@ -189,6 +189,7 @@ type Server struct {
 	blocked     map[int64]bool
 	webhook     webhookState
 	slots       chan struct{} // deliveries under way (Deliver)
+	polling     int           // getUpdates calls past their first checks, waiting or answering
 	waitTimeout time.Duration
 	onSent      func(Sent, time.Time)
 	storm       *storm
@@ -988,6 +989,14 @@ func (s *Server) callInAnswer(contentType string, body []byte) {
 	s.mu.Unlock()
 }
 
+// Polling reports how many getUpdates calls are under way past their first
+// checks: a setWebhook now terminates them.
+func (s *Server) Polling() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.polling
+}
+
 // deliverySlots bounds the deliveries under way, by the webhook's
 // max_connections as set when they start.
 func (s *Server) deliverySlots() chan struct{} {
@@ -1416,7 +1425,13 @@ func (s *Server) getUpdates(ctx context.Context, p url.Values) (result, *apiErro
 		}
 	}
 	s.confirmBelowLocked(offset)
+	s.polling++
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 
 	var timer <-chan time.Time
 	if timeout > 0 {
