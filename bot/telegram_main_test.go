@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -66,12 +65,7 @@ func TestOpsEndpoints(t *testing.T) {
 	const token = "778:OPS-test"
 	fake := fakebot.New(t, token)
 	srv := redistest.Open(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
 		"REDIS_URL": srv.URL, "REDIS_PREFIX": srv.Prefix, "EVIDENCE_DIR": t.TempDir(), "HTTP_ADDR": addr,
@@ -162,12 +156,7 @@ func TestReadinessWithAWrongRedisPassword(t *testing.T) {
 	if err := admin.Client(t).ConfigSet(context.Background(), "requirepass", "right-password").Err(); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	env := map[string]string{
 		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": fake.APIEndpoint(), "TELEGRAM_FILE_ENDPOINT": fake.FileEndpoint(),
 		"REDIS_URL": "redis://:wrong-password@" + p.Addr + "/0", "EVIDENCE_DIR": t.TempDir(), "HTTP_ADDR": addr,
