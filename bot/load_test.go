@@ -52,9 +52,12 @@ import (
 //	                      answered 429 Too Many Requests            (0)
 //	ANNING_LOAD_429_RETRY the retry_after of those, in seconds       (1)
 //	ANNING_LOAD_BOT_ENV   more settings for the bot, space-separated
+//	ANNING_LOAD_BOT       floor: instead of the bot, the least any Go bot
+//	                      does per turn (webhook mode; load_floor_test.go)
 //	                      (e.g. "TELEGRAM_GLOBAL_RATE=0 TELEGRAM_CHAT_RATE=0")
 //	ANNING_LOAD_DUMP      file: "start-ms latency-µs" of every turn
 //	ANNING_CPUPROFILE     file: the bot's CPU profile (see TestMain)
+//	ANNING_MEMPROFILE     file: what the bot allocated (pprof allocs)
 //
 // Run: ANNING_TEST_REDIS_URL=redis://127.0.0.1:6390/0 go test -run '^$' -bench Load -benchtime 1x ./bot
 func BenchmarkLoad(b *testing.B) {
@@ -67,6 +70,7 @@ func BenchmarkLoad(b *testing.B) {
 		share429: envFloat("ANNING_LOAD_429", 0),
 		retry429: envInt("ANNING_LOAD_429_RETRY", 1),
 		botEnv:   strings.Fields(os.Getenv("ANNING_LOAD_BOT_ENV")),
+		floor:    os.Getenv("ANNING_LOAD_BOT") == "floor",
 	}
 	if s.mode == "" {
 		s.mode = "webhook"
@@ -82,6 +86,7 @@ func BenchmarkLoad(b *testing.B) {
 		b.ReportMetric(ms(r.max), "max-ms")
 		b.ReportMetric(float64(r.failures), "failures")
 		b.ReportMetric(r.cpuPerTurn, "bot-cpu-ms/turn")
+		b.ReportMetric(r.sysPerTurn, "bot-sys-ms/turn")
 		b.ReportMetric(r.callsPerTurn, "api-calls/turn")
 		if r.redisCmdsPerTurn > 0 {
 			b.ReportMetric(r.redisCmdsPerTurn, "redis-cmds/turn")
@@ -102,6 +107,7 @@ type loadSettings struct {
 	share429        float64
 	retry429        int
 	botEnv          []string
+	floor           bool // run runFloorBot instead of the bot
 }
 
 type loadResult struct {
@@ -110,6 +116,7 @@ type loadResult struct {
 	p50, p99, max                       time.Duration
 	failures                            int
 	cpuPerTurn                          float64 // ms
+	sysPerTurn                          float64 // ms of cpuPerTurn spent in the kernel
 	callsPerTurn                        float64
 	calls                               string // by method
 	cores                               string // CPU used by each process, in cores
@@ -146,6 +153,7 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	users := s.users
 	srv := redistest.Open(b)
 	fake := fakebot.New(b, token)
+	fake.Light() // its heap would grow all run, and its GC pauses would count as the bot's latency
 	replies := make([]chan time.Time, users)
 	keyboards := make([]keyboardSeen, users)
 	for i := range replies {
@@ -195,6 +203,12 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 		hookURL = "http://" + addr + "/hook"
 		env = append(env, "WEBHOOK_URL="+hookURL, "WEBHOOK_SECRET="+secret, "WEBHOOK_ADDR="+addr)
 	}
+	if s.floor {
+		if s.mode != "webhook" {
+			b.Fatal("ANNING_LOAD_BOT=floor is a webhook bot")
+		}
+		env = append(env, "ANNING_RUN_AS_FLOOR=1")
+	}
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
@@ -216,7 +230,13 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 			time.Sleep(20 * time.Millisecond)
 		}
 	} else {
-		fake.WaitCalls(b, "getUpdates", 1)
+		deadline := time.Now().Add(20 * time.Second)
+		for fake.Polling() == 0 { // a Light fake keeps no Calls to wait for
+			if time.Now().After(deadline) {
+				b.Fatal("the bot never polled")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 	if s.share429 > 0 {
 		fake.FailShareOf(turnMethods, s.share429, time.Hour, http.StatusTooManyRequests, s.retry429)
@@ -245,6 +265,7 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	// Snapshots of what is counted per turn, at both ends of the period.
 	type snapshot struct {
 		cpuTicks, ownTicks  int64 // the bot's; this process's (load generator and fake Bot API)
+		sysTicks            int64 // the bot's in the kernel (system time), part of cpuTicks
 		tally               map[string]map[int]int
 		redisCmds, redisRds int64
 		redisCPU            float64 // seconds
@@ -257,7 +278,8 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 		}
 	}
 	take := func() snapshot {
-		sn := snapshot{cpuTicks: procCPUTicks(b, cmd.Process.Pid), ownTicks: procCPUTicks(b, os.Getpid()), tally: fake.Tally()}
+		sn := snapshot{ownTicks: procCPUTicks(b, os.Getpid()), tally: fake.Tally()}
+		sn.cpuTicks, sn.sysTicks = procCPUSplit(b, cmd.Process.Pid)
 		if redisInfo != nil {
 			sn.redisCmds, sn.redisRds, sn.redisCPU = redisInfo()
 		}
@@ -364,6 +386,7 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	n := float64(max(inWindow.Load(), 1))
 	r.cpuPerTurn = float64(ends[1].cpuTicks-ends[0].cpuTicks) * 10 / n // 100 ticks a second
 	secs := s.duration.Seconds()
+	r.sysPerTurn = float64(ends[1].sysTicks-ends[0].sysTicks) * 10 / n
 	r.cores = fmt.Sprintf("bot %.2f, load generator and fake Bot API %.2f, redis-server %.2f",
 		float64(ends[1].cpuTicks-ends[0].cpuTicks)/100/secs, float64(ends[1].ownTicks-ends[0].ownTicks)/100/secs,
 		(ends[1].redisCPU-ends[0].redisCPU)/secs)
@@ -535,19 +558,26 @@ func redisStats(b *testing.B, info string) (cmds, reads int64, cpu float64) {
 // procCPUTicks reads a process's user and system CPU time, in clock ticks
 // (1/100 s on Linux).
 func procCPUTicks(b *testing.B, pid int) int64 {
+	total, _ := procCPUSplit(b, pid)
+	return total
+}
+
+// procCPUSplit reads a process's CPU time, user and system together, and
+// its system (kernel) part, in clock ticks.
+func procCPUSplit(b *testing.B, pid int) (total, sys int64) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		b.Logf("CPU time not readable: %v", err)
-		return 0
+		return 0, 0
 	}
 	s := string(data)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // after the command name: state is field 3
 	if len(f) < 13 {
-		return 0
+		return 0, 0
 	}
 	utime, _ := strconv.ParseInt(f[11], 10, 64)
 	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return utime + stime
+	return utime + stime, stime
 }
 
 // procMemory reads a process's resident memory now and at its peak, in KB.

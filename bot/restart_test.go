@@ -16,6 +16,9 @@ import (
 
 // TestMain lets a test start this test binary as the bot itself.
 func TestMain(m *testing.M) {
+	if os.Getenv("ANNING_RUN_AS_FLOOR") == "1" { // the load harness's floor (load_floor_test.go)
+		os.Exit(runFloorBot())
+	}
 	if os.Getenv("ANNING_RUN_AS_BOT") == "1" {
 		if path := os.Getenv("ANNING_CPUPROFILE"); path != "" { // for profiling under the load harness
 			f, err := os.Create(path)
@@ -25,6 +28,12 @@ func TestMain(m *testing.M) {
 		}
 		code := run(signalContext(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 		pprof.StopCPUProfile()
+		if path := os.Getenv("ANNING_MEMPROFILE"); path != "" { // what the run allocated (alloc_space)
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}
 		os.Exit(code)
 	}
 	os.Exit(m.Run())

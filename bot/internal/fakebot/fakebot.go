@@ -195,6 +195,55 @@ type Server struct {
 	storm       *storm
 	tally       map[string]map[int]int // method -> HTTP status answered -> calls
 	digest      bool                   // uploads are hashed as they arrive, not kept
+	light       bool                   // keep no record of calls, messages sent or updates (Light)
+}
+
+// keepLocked keeps a message sent, for edits and for SentTo; a Light fake
+// keeps only its keyboard.
+func (s *Server) keepLocked(st *msgState) {
+	key := msgKey{st.ChatID, st.MessageID}
+	if !s.light {
+		s.messages[key] = st
+		s.sent = append(s.sent, cloneSent(st.Sent))
+		return
+	}
+	s.messages[key] = &msgState{Sent: Sent{ChatID: st.ChatID, MessageID: st.MessageID, Keyboard: st.Keyboard}, markup: st.markup}
+}
+
+// Light makes the fake keep no record of what it served beyond what it
+// needs to answer: no Calls, no Sent list, no copies of updates, and no
+// text of messages (their keyboards stay, for edits). A load test that runs
+// for minutes otherwise grows this process's heap by a hundred MB, and the
+// garbage collector's pauses over it showed up as the bot's latency. Tally
+// and OnSent still work; Calls, SentTo and Update then report nothing.
+func (s *Server) Light() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.light = true
+}
+
+// recordLocked records a call as it arrives; the index is -1 when the fake
+// is Light.
+func (s *Server) recordLocked(c Call) int {
+	if s.light {
+		return -1
+	}
+	s.calls = append(s.calls, c)
+	return len(s.calls) - 1
+}
+
+// answeredLocked marks a recorded call done, with the status answered (0:
+// none), and counts it.
+func (s *Server) answeredLocked(idx int, method string, status int) {
+	if idx >= 0 {
+		s.calls[idx].Status, s.calls[idx].Done = status, true
+	}
+	byStatus := s.tally[method]
+	if byStatus == nil {
+		byStatus = map[int]int{}
+		s.tally[method] = byStatus
+	}
+	byStatus[status]++
 }
 
 // DigestUploads makes the fake read uploaded files as they arrive and keep
@@ -326,7 +375,9 @@ func (s *Server) pushLocked(build func(id int64) []byte) int64 {
 	s.nextUpdate++
 	raw := build(id)
 	s.queue = append(s.queue, queued{id: id, raw: raw})
-	s.history[id] = raw
+	if !s.light {
+		s.history[id] = raw
+	}
 	s.notifyLocked()
 	return id
 }
@@ -455,11 +506,19 @@ func (s *Server) PushRaw(rawUpdateJSON string) int64 {
 }
 
 // Update returns the JSON of update id as it is delivered (nil if unknown).
-// Confirmed updates stay available here.
+// Confirmed updates stay available here, but not on a Light fake.
 func (s *Server) Update(id int64) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return bytes.Clone(s.history[id])
+	if raw, ok := s.history[id]; ok {
+		return bytes.Clone(raw)
+	}
+	for _, q := range s.queue {
+		if q.id == id {
+			return bytes.Clone(q.raw)
+		}
+	}
+	return nil
 }
 
 // Unconfirmed lists the ids of queued updates not yet confirmed by a
@@ -970,21 +1029,14 @@ func (s *Server) callInAnswer(contentType string, body []byte) {
 	}
 	params.Del("method")
 	s.mu.Lock()
-	idx := len(s.calls)
-	s.calls = append(s.calls, Call{Method: method, Params: cloneValues(params), Files: files, FileNames: names, At: time.Now(), InWebhookAnswer: true})
+	idx := s.recordLocked(Call{Method: method, Params: cloneValues(params), Files: files, FileNames: names, At: time.Now(), InWebhookAnswer: true})
 	s.mu.Unlock()
 	status := http.StatusOK
 	if _, aerr := s.dispatch(context.Background(), method, params, files, names); aerr != nil {
 		status = aerr.code
 	}
 	s.mu.Lock()
-	s.calls[idx].Status, s.calls[idx].Done = status, true
-	byStatus := s.tally[method+InAnswer]
-	if byStatus == nil {
-		byStatus = map[int]int{}
-		s.tally[method+InAnswer] = byStatus
-	}
-	byStatus[status]++
+	s.answeredLocked(idx, method+InAnswer, status)
 	s.notifyLocked()
 	s.mu.Unlock()
 }
@@ -1086,8 +1138,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	idx := len(s.calls)
-	s.calls = append(s.calls, Call{Method: method, Params: cloneValues(params), Files: files, FileNames: names, At: time.Now()})
+	idx := s.recordLocked(Call{Method: method, Params: cloneValues(params), Files: files, FileNames: names, At: time.Now()})
 	s.notifyLocked()
 	s.mu.Unlock()
 
@@ -1095,16 +1146,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	drop := false
 	defer func() {
 		s.mu.Lock()
-		if !drop {
-			s.calls[idx].Status = status
+		answered := status
+		if drop {
+			answered = 0
 		}
-		s.calls[idx].Done = true
-		byStatus := s.tally[method]
-		if byStatus == nil {
-			byStatus = map[int]int{}
-			s.tally[method] = byStatus
-		}
-		byStatus[s.calls[idx].Status]++
+		s.answeredLocked(idx, method, answered)
 		s.notifyLocked()
 		s.mu.Unlock()
 		if drop || status == 0 {
@@ -1543,8 +1589,7 @@ func (s *Server) sendMessage(p url.Values) (result, *apiError) {
 	defer s.mu.Unlock()
 	st := &msgState{Sent: Sent{ChatID: chat, MessageID: s.nextMessage, Text: text, ParseMode: pm, Keyboard: kb}, markup: markup}
 	s.nextMessage++
-	s.messages[msgKey{chat, st.MessageID}] = st
-	s.sent = append(s.sent, cloneSent(st.Sent))
+	s.keepLocked(st)
 	if s.onSent != nil {
 		s.onSent(st.Sent, time.Now())
 	}
@@ -1597,9 +1642,8 @@ func (s *Server) sendDocument(p url.Values, files map[string][]byte, names map[s
 	st := &msgState{Sent: Sent{ChatID: chat, MessageID: s.nextMessage, Text: caption, ParseMode: pm, Keyboard: kb, Document: data, DocumentName: name,
 		DocumentSHA256: digest, DocumentSize: size}, markup: markup}
 	s.nextMessage++
-	s.messages[msgKey{chat, st.MessageID}] = st
+	s.keepLocked(st)
 	s.files[fmt.Sprintf("doc%d", st.MessageID)] = data
-	s.sent = append(s.sent, cloneSent(st.Sent))
 	s.notifyLocked()
 	return okResult(messageJSON(st, false)), nil
 }

@@ -1153,3 +1153,50 @@ func TestWaitTimeoutFails(t *testing.T) {
 		t.Fatalf("%+v", got)
 	}
 }
+
+// TestLight checks the fake of a load test: it answers as before and counts
+// (Tally, OnSent), keeps an update until it is confirmed and a message's
+// keyboard for edits, and keeps nothing else.
+func TestLight(t *testing.T) {
+	s := New(t, token)
+	s.Light()
+	bot := newBot(t, s, 5*time.Second)
+	var onSent []string
+	s.OnSent(func(m Sent, _ time.Time) { onSent = append(onSent, m.Text) })
+
+	kb := tgbotapi.NewInlineKeyboardMarkup(tgbotapi.NewInlineKeyboardRow(tgbotapi.NewInlineKeyboardButtonData("好", "x")))
+	msg := tgbotapi.NewMessage(40, "你好")
+	msg.ReplyMarkup = kb
+	sent, err := bot.Send(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bot.Request(tgbotapi.NewEditMessageReplyMarkup(40, sent.MessageID, kb)); err == nil || !strings.Contains(err.Error(), "not modified") {
+		t.Fatalf("an edit to the same keyboard: %v, want message is not modified", err)
+	}
+	if !slices.Equal(onSent, []string{"你好"}) {
+		t.Fatalf("OnSent saw %q", onSent)
+	}
+	if got := s.Tally()["sendMessage"][200]; got != 1 {
+		t.Fatalf("tally of sendMessage: %d", got)
+	}
+	if calls, msgs := s.Calls(""), s.Sent(40); len(calls) != 0 || len(msgs) != 0 {
+		t.Fatalf("a Light fake keeps %d calls and %d messages", len(calls), len(msgs))
+	}
+	if m, ok := s.Message(40, sent.MessageID); !ok || m.Text != "" || len(m.Keyboard) != 1 {
+		t.Fatalf("kept message %+v %v: want its keyboard only", m, ok)
+	}
+
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer recv.Close()
+	id := s.PushText(40, "again")
+	if s.Update(id) == nil {
+		t.Fatal("an update not delivered yet is gone")
+	}
+	if code, err := s.Deliver(recv.URL, "", id); err != nil || code != 200 {
+		t.Fatalf("Deliver %d %v", code, err)
+	}
+	if s.Update(id) != nil {
+		t.Fatal("a Light fake keeps a confirmed update")
+	}
+}
