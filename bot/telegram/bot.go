@@ -712,9 +712,7 @@ func (b *Bot) sendMessages(ctx context.Context, chatID int64, replies []domain.R
 		if m.Keyboard != nil {
 			p["reply_markup"] = keyboardJSON(m.Keyboard)
 		}
-		var sent struct {
-			MessageID int `json:"message_id"`
-		}
+		var sent sentMessage
 		var into any // the message is read only for the id of one with buttons
 		if m.Keyboard != nil {
 			into = &sent

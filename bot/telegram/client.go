@@ -1,15 +1,14 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -265,18 +264,9 @@ var skipResult = &skipped{}
 // post sends params as a form (as the library does) and reads the answer
 // in one pass.
 func (c *client) post(ctx context.Context, method string, params tgbotapi.Params, into any) error {
-	var body strings.Builder
-	for k, v := range params {
-		if body.Len() > 0 {
-			body.WriteByte('&')
-		}
-		body.WriteString(url.QueryEscape(k))
-		body.WriteByte('=')
-		body.WriteString(url.QueryEscape(v))
-	}
 	var wrote atomic.Bool // set by the transport's writer
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(method), strings.NewReader(body.String()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url(method), bytes.NewReader(formBody(params)))
 	if err != nil {
 		return &apiError{Method: method, Msg: c.scrub(err.Error())}
 	}
@@ -285,10 +275,19 @@ func (c *client) post(ctx context.Context, method string, params tgbotapi.Params
 	if err != nil {
 		return &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: wrote.Load()}
 	}
-	data, err := io.ReadAll(resp.Body)
+	buf := answerBufs.Get().(*bytes.Buffer)
+	defer putAnswerBuf(buf)
+	if n := resp.ContentLength; n > 0 && n <= maxPooledAnswer {
+		buf.Grow(int(n))
+	}
+	_, err = buf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		return &apiError{Method: method, Msg: c.scrub(err.Error()), Ambiguous: true}
+	}
+	data := buf.Bytes()
+	if resp.StatusCode == http.StatusOK && quickResult(data, into) {
+		return nil
 	}
 	a := answer{Result: into}
 	if into == nil {
@@ -312,6 +311,97 @@ func (c *client) post(ctx context.Context, method string, params tgbotapi.Params
 		return e
 	}
 	return nil
+}
+
+// Answers are read into pooled buffers: each is decoded before post
+// returns, and nothing decoded points into it.
+var answerBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledAnswer = 64 << 10 // a bigger buffer (a long getUpdates batch) is left to the GC
+
+func putAnswerBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledAnswer {
+		b.Reset()
+		answerBufs.Put(b)
+	}
+}
+
+// sentMessage is what the bot reads of a message it sent: its id.
+type sentMessage struct {
+	MessageID int `json:"message_id"`
+}
+
+// okAnswer is how Telegram begins every successful answer, and okMessage
+// the answer of a sent message: {"ok":true,"result":{"message_id":N,...
+var (
+	okAnswer  = []byte(`{"ok":true,`)
+	okMessage = []byte(`{"ok":true,"result":{"message_id":`)
+)
+
+// quickResult reads a successful answer without decoding it, when what the
+// caller wants lies at its start: nothing (into nil), or a sent message's
+// id. Any other answer, or one laid out otherwise, is decoded in full; a
+// cut-off answer never gets here (the body's length is checked).
+func quickResult(data []byte, into any) bool {
+	switch into := into.(type) {
+	case nil:
+		return bytes.HasPrefix(data, okAnswer)
+	case *sentMessage:
+		rest, ok := bytes.CutPrefix(data, okMessage)
+		if !ok {
+			return false
+		}
+		end := 0
+		for end < len(rest) && end < 19 && rest[end] >= '0' && rest[end] <= '9' {
+			end++
+		}
+		if end == 0 || end == len(rest) || (rest[end] != ',' && rest[end] != '}') {
+			return false
+		}
+		id, err := strconv.Atoi(string(rest[:end]))
+		if err != nil {
+			return false
+		}
+		into.MessageID = id
+		return true
+	}
+	return false
+}
+
+// formBody encodes params as application/x-www-form-urlencoded, as
+// url.Values.Encode would (in no particular order), in one allocation.
+func formBody(params tgbotapi.Params) []byte {
+	n := 0
+	for k, v := range params {
+		n += 3*(len(k)+len(v)) + 2 // at worst every byte escaped, "=" and "&"
+	}
+	b := make([]byte, 0, n)
+	for k, v := range params {
+		if len(b) > 0 {
+			b = append(b, '&')
+		}
+		b = appendQueryEscape(b, k)
+		b = append(b, '=')
+		b = appendQueryEscape(b, v)
+	}
+	return b
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does: letters,
+// digits and -_.~ as they are, space as +, every other byte as %XX.
+func appendQueryEscape(b []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			b = append(b, c)
+		case c == ' ':
+			b = append(b, '+')
+		default:
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return b
 }
 
 // url is the method's URL, built once.

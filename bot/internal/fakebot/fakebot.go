@@ -1543,6 +1543,15 @@ func (s *Server) chatParam(p url.Values) (int64, *apiError) {
 	return id, nil
 }
 
+// messageResult is a Message as Telegram writes it: message_id first.
+func messageResult(st *msgState, edited bool) result {
+	m := messageJSON(st, edited)
+	delete(m, "message_id")
+	rest := mustJSON(m) // {"chat":...}
+	b := append([]byte(`{"message_id":`), strconv.Itoa(st.MessageID)...)
+	return result{json: append(append(b, ','), rest[1:]...)}
+}
+
 func messageJSON(st *msgState, edited bool) map[string]any {
 	m := map[string]any{
 		"message_id": st.MessageID,
@@ -1594,7 +1603,7 @@ func (s *Server) sendMessage(p url.Values) (result, *apiError) {
 		s.onSent(st.Sent, time.Now())
 	}
 	s.notifyLocked()
-	return okResult(messageJSON(st, false)), nil
+	return messageResult(st, false), nil
 }
 
 func (s *Server) sendDocument(p url.Values, files map[string][]byte, names map[string]string) (result, *apiError) {
@@ -1645,7 +1654,7 @@ func (s *Server) sendDocument(p url.Values, files map[string][]byte, names map[s
 	s.keepLocked(st)
 	s.files[fmt.Sprintf("doc%d", st.MessageID)] = data
 	s.notifyLocked()
-	return okResult(messageJSON(st, false)), nil
+	return messageResult(st, false), nil
 }
 
 const notModified = "message is not modified: specified new message content and reply markup are exactly the same as a content and reply markup of the current message"
@@ -1696,7 +1705,7 @@ func (s *Server) editMessage(p url.Values, text bool) (result, *apiError) {
 	}
 	st.Keyboard, st.markup = kb, markup
 	s.notifyLocked()
-	return okResult(messageJSON(st, true)), nil
+	return messageResult(st, true), nil
 }
 
 var chatActions = map[string]bool{
