@@ -46,7 +46,7 @@ func TestQuickResult(t *testing.T) {
 		{`{"ok":true,"result":{"message_id":42,"from":{"id":1}}}`, 42},
 		{`{"ok":true,"result":{"message_id":7}}`, 7},
 		{`{"ok":true,"result":{"from":{"id":1},"message_id":42}}`, -1}, // laid out otherwise
-		{`{"ok":true,"result":{"message_id":42`, -1},                  // no end to the number
+		{`{"ok":true,"result":{"message_id":42`, -1},                   // no end to the number
 		{`{"ok":true,"result":{"message_id":"42",`, -1},
 		{`{"ok":true,"result":{"message_id":99999999999999999999999,`, -1},
 		{`{"ok":false,"error_code":400,"description":"Bad Request"}`, -1},
