@@ -11,8 +11,9 @@ import (
 	"github.com/anning-bot/anning/bot/domain"
 )
 
-// SchemaVersion is the version of State's encoding.
-const SchemaVersion = 1
+// SchemaVersion is the version of State's encoding: 2 writes History
+// compactly (see Frames); sessions of version 1 are still read.
+const SchemaVersion = 2
 
 // Limits that keep a session small and a turn bounded.
 const (
@@ -30,7 +31,7 @@ type State struct {
 	Flow    string            `json:"f,omitempty"`
 	Step    string            `json:"s,omitempty"`
 	Vars    map[string]string `json:"vars,omitempty"`
-	History []Frame           `json:"h,omitempty"`
+	History Frames            `json:"h,omitempty"`
 	Seq     int               `json:"q,omitempty"` // numbers each question, so old buttons are recognised
 	Misses  int               `json:"m,omitempty"`
 	Pending string            `json:"p,omitempty"` // a confirmation being asked, e.g. "delete"
@@ -66,7 +67,7 @@ func (s State) clone() State {
 			c.Vars[k] = v
 		}
 	}
-	c.History = append([]Frame(nil), s.History...)
+	c.History = append(Frames(nil), s.History...)
 	c.Offer = append([]string(nil), s.Offer...)
 	return c
 }
