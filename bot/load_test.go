@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,7 +154,8 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	users := s.users
 	srv := redistest.Open(b)
 	fake := fakebot.New(b, token)
-	fake.Light() // its heap would grow all run, and its GC pauses would count as the bot's latency
+	var lastReply atomic.Int64 // unix ns of the last message sent to a simulated person
+	fake.Light()               // its heap would grow all run, and its GC pauses would count as the bot's latency
 	replies := make([]chan time.Time, users)
 	keyboards := make([]keyboardSeen, users)
 	for i := range replies {
@@ -175,6 +177,7 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 			}
 			k.mu.Unlock()
 		}
+		lastReply.Store(at.UnixNano())
 		select {
 		case replies[i] <- at:
 		default:
@@ -285,6 +288,13 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 		}
 		return sn
 	}
+	// A stall (no reply for stallAfter while the run goes on) makes the bot
+	// print its goroutines (SIGQUIT), once: a rare stall is otherwise gone
+	// before anyone can look at it.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go watchStall(watchCtx, b, cmd.Process, &lastReply, deadline)
+
 	snaps := make(chan [2]snapshot, 1)
 	go func() {
 		time.Sleep(time.Until(measureFrom))
@@ -622,4 +632,31 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// stallAfter is how long the harness waits for any reply before it takes
+// the bot for stalled.
+const stallAfter = 3 * time.Second
+
+// watchStall sends the bot SIGQUIT, so that it prints every goroutine's
+// stack, if no reply came for stallAfter before the run's deadline.
+func watchStall(ctx context.Context, b *testing.B, bot *os.Process, lastReply *atomic.Int64, deadline time.Time) {
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			last := lastReply.Load()
+			if now.After(deadline) {
+				return
+			}
+			if last != 0 && now.Sub(time.Unix(0, last)) > stallAfter {
+				b.Errorf("no reply for %v: the bot's goroutines follow (SIGQUIT)", stallAfter)
+				_ = bot.Signal(syscall.SIGQUIT)
+				return
+			}
+		}
+	}
 }

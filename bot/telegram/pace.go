@@ -20,10 +20,14 @@ import (
 //
 // A 429 always holds back its chat for its retry_after. It is taken as
 // meant for the whole bot when calls of many chats get one at once: at
-// least globalShare of the last 64 calls (and globalMinRefused). Then every
-// call waits out the retry_after and the overall pace is cut. A few 429s
-// scattered over many chats (one chat over its own limit, or a passing
-// hiccup) only hold back their chats.
+// least globalRefused of the last 64 calls. Then every call waits out the
+// retry_after, the overall pace is cut, and those 64 calls are forgotten:
+// the burst was one signal, and the next takes as many fresh 429s. (Kept,
+// they made every stray 429 after a cut look global again, and each cut
+// the pace anew, down to 1 message/s, at which the old 429s never left the
+// window: the bot all but stopped.) A few 429s scattered over many chats
+// (one chat over its own limit, or a passing hiccup) only hold back their
+// chats.
 type pacer struct {
 	now func() time.Time
 
@@ -41,8 +45,7 @@ type pacer struct {
 	raisedAt    time.Time     // the last increase
 	pausedUntil time.Time     // Telegram's wait for the whole bot
 	secs        [2]second     // messages sent this second and the one before: the pace of the last second
-	outcomes    uint64        // the last 64 calls: a 1 for each 429
-	calls       int           // how many of them there are (at most 64)
+	outcomes    uint64        // the last 64 calls since the last global 429: a 1 for each 429
 }
 
 type second struct {
@@ -57,9 +60,11 @@ type chatPace struct {
 }
 
 const (
-	globalMinRefused = 3
-	globalShare      = 0.2 // of 64 calls: 13 429s; with 5% of calls refused at random, about once in 10^6 windows
-	minGlobalRate    = 1   // messages/s: a cut never goes below
+	// globalRefused of the last 64 calls: with 5 % of calls refused at
+	// random, a window reaches it with a chance of 7e-8 (13, the threshold
+	// before, 1.4e-5: a false alarm every few minutes at 2,000 calls/s).
+	globalRefused = 16
+	minGlobalRate = 1 // messages/s: a cut never goes below
 )
 
 // newPacer paces chats at chatEvery (burst chatBurst; 0: not paced) and the
@@ -165,15 +170,14 @@ func (p *pacer) done(chatID int64, delivered bool, retryAfter time.Duration) (gl
 		p.secondLocked(now).delivered++
 	}
 	p.outcomes <<= 1
-	p.calls = min(p.calls+1, 64)
 	if retryAfter <= 0 {
 		return false
 	}
 	p.outcomes |= 1
-	refused := bits.OnesCount64(p.outcomes)
-	if chatID != 0 && (refused < globalMinRefused || float64(refused) < globalShare*float64(p.calls)) {
+	if chatID != 0 && bits.OnesCount64(p.outcomes) < globalRefused {
 		return false
 	}
+	p.outcomes = 0
 	p.pausedUntil = later(p.pausedUntil, now.Add(retryAfter))
 	p.cutLocked(now, retryAfter)
 	return true

@@ -134,3 +134,49 @@ func TestPacerCeiling(t *testing.T) {
 		t.Errorf("pacing off, yet the pace was cut to %v", off.pace())
 	}
 }
+
+// After a burst of 429s was taken as meant for the whole bot, the stray
+// 429s that follow (5 % of calls here) hold back only their chats: the
+// burst is not counted again, so the pace is cut once and climbs back.
+func TestPacerOneBurstCutsOnce(t *testing.T) {
+	clk := newClock()
+	p := newPacer(rate.Inf, 1, 0, 0, clk.now)
+	chat := int64(0)
+	next := func() int64 { chat++; return chat }
+	for range 1000 { // a second at 1,000 messages/s
+		c := next()
+		sendNow(p, c)
+		p.done(c, true, 0)
+		clk.add(time.Millisecond)
+	}
+	global := 0
+	for range 20 { // Telegram refuses everything for a moment
+		c := next()
+		sendNow(p, c)
+		if p.done(c, false, time.Second) {
+			global++
+		}
+	}
+	if global != 1 {
+		t.Fatalf("%d of a burst's 429s were taken as meant for the whole bot, want 1 (its 16th)", global)
+	}
+	cut := p.pace()
+	clk.add(1100 * time.Millisecond) // the flood wait is over
+	for i := range 5000 {
+		c := next()
+		if w := sendNow(p, c); w > 0 {
+			clk.add(w)
+		}
+		if i%20 == 0 {
+			if p.done(c, false, time.Second) {
+				t.Fatalf("a stray 429 (call %d after the flood wait) was taken as meant for the whole bot; pace %v", i, p.pace())
+			}
+		} else {
+			p.done(c, true, 0)
+		}
+		clk.add(time.Millisecond)
+	}
+	if got := p.pace(); got <= cut {
+		t.Errorf("the pace is %v, want it climbing back from %v", got, cut)
+	}
+}
