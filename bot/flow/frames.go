@@ -74,11 +74,17 @@ func (fs *Frames) UnmarshalJSON(data []byte) error {
 				f.Flow, f.Step = prev, s
 			}
 		} else {
-			if err := json.Unmarshal(r, &f); err != nil {
+			var obj struct {
+				Flow *string `json:"f"` // absent: the flow of the frame before
+				Step string  `json:"s"`
+				Undo []Undo  `json:"u"`
+			}
+			if err := json.Unmarshal(r, &obj); err != nil {
 				return err
 			}
-			if f.Flow == "" {
-				f.Flow = prev
+			f = Frame{Flow: prev, Step: obj.Step, Undo: obj.Undo}
+			if obj.Flow != nil {
+				f.Flow = *obj.Flow
 			}
 		}
 		out = append(out, f)
