@@ -288,12 +288,13 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 		}
 		return sn
 	}
-	// A stall (no reply for stallAfter while the run goes on) makes the bot
-	// print its goroutines (SIGQUIT), once: a rare stall is otherwise gone
-	// before anyone can look at it.
+	// A stall (no reply for longer than a pause, a flood wait and 3 s more,
+	// while the run goes on) makes the bot print its goroutines (SIGQUIT),
+	// once: a rare stall is otherwise gone before anyone can look at it.
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
-	go watchStall(watchCtx, b, cmd.Process, &lastReply, deadline)
+	stallAfter := 3*time.Second + s.think + time.Duration(s.retry429)*time.Second
+	go watchStall(watchCtx, b, cmd.Process, &lastReply, stallAfter, deadline)
 
 	snaps := make(chan [2]snapshot, 1)
 	go func() {
@@ -634,13 +635,9 @@ func envDuration(name string, def time.Duration) time.Duration {
 	return def
 }
 
-// stallAfter is how long the harness waits for any reply before it takes
-// the bot for stalled.
-const stallAfter = 3 * time.Second
-
 // watchStall sends the bot SIGQUIT, so that it prints every goroutine's
 // stack, if no reply came for stallAfter before the run's deadline.
-func watchStall(ctx context.Context, b *testing.B, bot *os.Process, lastReply *atomic.Int64, deadline time.Time) {
+func watchStall(ctx context.Context, b *testing.B, bot *os.Process, lastReply *atomic.Int64, stallAfter time.Duration, deadline time.Time) {
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	for {

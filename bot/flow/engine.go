@@ -12,7 +12,8 @@ import (
 )
 
 // SchemaVersion is the version of State's encoding: 2 writes History
-// compactly (see Frames); sessions of version 1 are still read.
+// compactly (see Frames), under a key of its own, "g"; sessions of version 1
+// (History under "h", every frame an object) are still read.
 const SchemaVersion = 2
 
 // Limits that keep a session small and a turn bounded.
@@ -31,7 +32,7 @@ type State struct {
 	Flow    string            `json:"f,omitempty"`
 	Step    string            `json:"s,omitempty"`
 	Vars    map[string]string `json:"vars,omitempty"`
-	History Frames            `json:"h,omitempty"`
+	History Frames            `json:"g,omitempty"` // schema 1 wrote "h" (see UnmarshalJSON)
 	Seq     int               `json:"q,omitempty"` // numbers each question, so old buttons are recognised
 	Misses  int               `json:"m,omitempty"`
 	Pending string            `json:"p,omitempty"` // a confirmation being asked, e.g. "delete"

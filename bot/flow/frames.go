@@ -107,3 +107,24 @@ func plainID(s string) bool {
 	}
 	return true
 }
+
+// UnmarshalJSON reads a State of any schema: version 1 kept History under
+// "h". Version 2 writes it under "g", not "h", so that a bot of version 1,
+// which cannot read the compact frames, still decodes a newer session,
+// finds its schema too new and leaves it alone (a rolling deploy, a
+// rollback); under "h" it would fail to decode it and start afresh over it.
+func (s *State) UnmarshalJSON(data []byte) error {
+	type plain State // without this method
+	var v struct {
+		plain
+		V1History Frames `json:"h"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	*s = State(v.plain)
+	if len(s.History) == 0 && len(v.V1History) > 0 {
+		s.History = v.V1History
+	}
+	return nil
+}

@@ -98,3 +98,53 @@ func FuzzFramesRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// A bot of schema 1 (during a rolling deploy or after a rollback) must
+// decode a schema-2 session, so that it sees the newer schema and leaves the
+// session alone; failing to decode it, it would start afresh over it. This
+// is State as schema 1 declared it.
+type stateV1 struct {
+	Schema  int               `json:"v"`
+	Flow    string            `json:"f,omitempty"`
+	Step    string            `json:"s,omitempty"`
+	Vars    map[string]string `json:"vars,omitempty"`
+	History []struct {
+		Flow string `json:"f"`
+		Step string `json:"s"`
+		Undo []struct {
+			Var string `json:"n"`
+			Old string `json:"o,omitempty"`
+			Had bool   `json:"h,omitempty"`
+		} `json:"u,omitempty"`
+	} `json:"h,omitempty"`
+	Seq     int      `json:"q,omitempty"`
+	Misses  int      `json:"m,omitempty"`
+	Pending string   `json:"p,omitempty"`
+	Updated int64    `json:"t,omitempty"`
+	LastSeq int64    `json:"u,omitempty"`
+	Resume  string   `json:"r,omitempty"`
+	Offer   []string `json:"o,omitempty"`
+	Held    string   `json:"k,omitempty"`
+	Erasing bool     `json:"x,omitempty"`
+}
+
+func TestSchema2ReadableBySchema1(t *testing.T) {
+	st := flow.State{Schema: flow.SchemaVersion, Flow: "borrower", Step: "stop", Vars: map[string]string{"platform": "有钱花"},
+		History: flow.Frames{{Flow: "main", Step: "menu"}, {Flow: "borrower", Step: "start"}, {Flow: "borrower", Step: "stop", Undo: []flow.Undo{{Var: "platform"}}}},
+		Seq:     3, Misses: 1, Pending: "delete", Updated: 1795744800, LastSeq: 9, Resume: "borrower.stop", Offer: []string{"a"}, Held: "x", Erasing: true}
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old stateV1
+	if err := json.Unmarshal(data, &old); err != nil {
+		t.Fatalf("a schema-1 bot cannot decode %s: %v (it would start afresh over the session)", data, err)
+	}
+	if old.Schema != 2 {
+		t.Fatalf("a schema-1 bot reads schema %d", old.Schema)
+	}
+	var back flow.State
+	if err := json.Unmarshal(data, &back); err != nil || !reflect.DeepEqual(back, st) {
+		t.Fatalf("read back %+v (%v), want %+v", back, err, st)
+	}
+}

@@ -27,7 +27,10 @@ import (
 // the pace anew, down to 1 message/s, at which the old 429s never left the
 // window: the bot all but stopped.) A few 429s scattered over many chats
 // (one chat over its own limit, or a passing hiccup) only hold back their
-// chats.
+// chats. The price of 16: a quarter of calls refused for a while is taken
+// as global only by chance, and a bot that made few calls needs 16 429s
+// before it pauses as a whole (each refused chat waits meanwhile); a flood
+// wait for the whole bot refuses nearly every call, and reaches 16 at once.
 type pacer struct {
 	now func() time.Time
 
