@@ -36,9 +36,12 @@ func runFloorBot() int {
 	session := strings.Repeat("s", 1000) // a person's state after the whole path is ~1 KB
 	prefix := env("REDIS_PREFIX") + "floor:"
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
-	method := func(name string) string { return fmt.Sprintf(endpoint, token, name) }
+	urls := map[string]string{} // built once, as the bot does
+	for _, m := range []string{"sendMessage", "setWebhook"} {
+		urls[m] = fmt.Sprintf(endpoint, token, m)
+	}
 	post := func(ctx context.Context, name string, form url.Values) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, method(name), strings.NewReader(form.Encode()))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, urls[name], strings.NewReader(form.Encode()))
 		if err != nil {
 			return err
 		}

@@ -222,24 +222,9 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	if s.mode == "web" {
 		waitHTTP(b, webBase)
 	} else if s.mode == "webhook" {
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			if _, _, _, _, set := fake.WebhookInfo(); set {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatal("the bot never set its webhook")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitUntil(b, "the bot to set its webhook", func() bool { _, _, _, _, set := fake.WebhookInfo(); return set })
 	} else {
-		deadline := time.Now().Add(20 * time.Second)
-		for fake.Polling() == 0 { // a Light fake keeps no Calls to wait for
-			if time.Now().After(deadline) {
-				b.Fatal("the bot never polled")
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		waitUntil(b, "the bot to poll", func() bool { return fake.Polling() > 0 }) // a Light fake keeps no Calls to wait for
 	}
 	if s.share429 > 0 {
 		fake.FailShareOf(turnMethods, s.share429, time.Hour, http.StatusTooManyRequests, s.retry429)

@@ -161,7 +161,7 @@ func repeatScript(script []string, loops int) []string {
 }
 
 // waitUntil polls cond; the 60 s guard is not a measurement.
-func waitUntil(t *testing.T, what string, cond func() bool) {
+func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {

@@ -198,7 +198,7 @@ type Server struct {
 	light       bool                   // keep no record of calls, messages sent or updates (Light)
 }
 
-// keepLocked keeps a message sent, for edits and for SentTo; a Light fake
+// keepLocked keeps a message sent, for edits and for Sent; a Light fake
 // keeps only its keyboard.
 func (s *Server) keepLocked(st *msgState) {
 	key := msgKey{st.ChatID, st.MessageID}
@@ -215,7 +215,8 @@ func (s *Server) keepLocked(st *msgState) {
 // text of messages (their keyboards stay, for edits). A load test that runs
 // for minutes otherwise grows this process's heap by a hundred MB, and the
 // garbage collector's pauses over it showed up as the bot's latency. Tally
-// and OnSent still work; Calls, SentTo and Update then report nothing.
+// and OnSent still work; Calls and Sent then report nothing, and Update
+// only updates not confirmed yet.
 func (s *Server) Light() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
