@@ -253,11 +253,7 @@ func TestEvidenceThroughTelegram(t *testing.T) {
 		secrets = append(secrets, name, hashes[name][:16])
 	}
 	log := logs.String()
-	for _, secret := range secrets {
-		if strings.Contains(log, secret) {
-			t.Errorf("the logs contain %q", secret)
-		}
-	}
+	checkNoSecrets(t, log, secrets)
 	pseudonym := logid.New("test-log-key").Of(strconv.Itoa(chat))
 	for _, want := range []string{`"user":"` + pseudonym + `"`, `"msg":"evidence kept"`, `"msg":"user data erased"`} {
 		if !strings.Contains(log, want) {

@@ -50,11 +50,7 @@ func TestRunOnTelegramAndStopGracefully(t *testing.T) {
 		t.Errorf("handled updates not confirmed at shutdown: %v", fake.Unconfirmed())
 	}
 	// Privacy: the logs name no token and no message text.
-	for _, secret := range []string{token, "你好", "/start", "先别慌"} {
-		if strings.Contains(logs.String(), secret) {
-			t.Errorf("logs contain %q:\n%s", secret, logs.String())
-		}
-	}
+	checkNoSecrets(t, logs.String(), []string{token, "你好", "/start", "先别慌"})
 	if !strings.Contains(logs.String(), "telegram bot connected") {
 		t.Errorf("no start-up log line:\n%s", logs.String())
 	}
