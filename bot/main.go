@@ -389,10 +389,13 @@ func runAll(ctx context.Context, doors []door) error {
 }
 
 // resumeOCR takes up the images left waiting for OCR by the last run.
+// A shutdown that cuts it short is no fault: the images stay waiting for
+// the next run, so it is not worth a warning (a console chat ended at once
+// would show one).
 func (m *Main) resumeOCR(ctx context.Context) {
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if _, err := m.Evidence.Resume(rctx); err != nil {
+	if _, err := m.Evidence.Resume(rctx); err != nil && ctx.Err() == nil {
 		m.Log.Warn("images waiting for OCR not taken up", "err", err)
 	}
 }
