@@ -91,6 +91,7 @@ const (
 	msgNoSuchItem  = "没有第 %s 份证据。输入 /evidence 查看清单。"
 	msgExported    = "这是你的全部证据（%d 份）：文件、清单和 manifest.json（含每份的 SHA-256 指纹）。请保存好这个压缩包。"
 	msgCheck       = "识别结果可能有误，整理材料前请对照原图核对。"
+	msgHotlines    = "\n客服热线：%s（一般是平台客服，不算作催收号码；如果催收就是用它打来的，后面问号码时直接填写）"
 )
 
 // Add is the action for an attachment: download, check, keep, acknowledge,
@@ -544,7 +545,7 @@ func (s *Service) facts(ctx context.Context, user string) ([]domain.Reply, error
 	if err != nil {
 		return notice(msgSaveFailed), err
 	}
-	var phones, platforms, conduct []string
+	var phones, hotlines, platforms, conduct []string
 	pending := 0
 	add := collector{}.add
 	for _, it := range l.Items {
@@ -555,7 +556,11 @@ func (s *Service) facts(ctx context.Context, user string) ([]domain.Reply, error
 			continue
 		}
 		for _, p := range it.Facts.Phones {
-			add(&phones, p.Number)
+			if p.Hotline() {
+				add(&hotlines, p.Number)
+			} else {
+				add(&phones, p.Number)
+			}
 		}
 		for _, p := range it.Facts.Platforms {
 			add(&platforms, p)
@@ -577,6 +582,9 @@ func (s *Service) facts(ctx context.Context, user string) ([]domain.Reply, error
 			row.vs = []string{"（没有找到）"}
 		}
 		b.WriteString("\n" + row.label + "：" + strings.Join(row.vs, "、"))
+	}
+	if len(hotlines) > 0 {
+		fmt.Fprintf(&b, msgHotlines, strings.Join(hotlines, "、"))
 	}
 	if pending > 0 {
 		fmt.Fprintf(&b, "\n还有 %d 份正在识别，稍后可以再核对一次。", pending)
@@ -725,8 +733,9 @@ func (s *Service) Summary(ctx context.Context, user string) (draft.EvidenceSumma
 			}
 			for _, p := range it.Facts.Phones {
 				// A number shown as a relative's ("你老婆的电话…") is not the
-				// collector's: it must never go into a complaint.
-				if !strings.Contains(relatives, p.Number) {
+				// collector's: it must never go into a complaint. Nor is a
+				// hotline, unless the person types it in as the collector's.
+				if !strings.Contains(relatives, p.Number) && !p.Hotline() {
 					add(&sum.Phones, p.Number)
 				}
 			}

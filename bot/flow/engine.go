@@ -440,15 +440,35 @@ func (t *turn) answer(step *Step, in string, r reading) {
 		t.resume()
 		return
 	}
+	// Words for the menu or for a step back are never an answer.
+	if menuWords[strings.ToLower(in)] {
+		t.enter(Target{Flow: MainFlow, Step: MenuStep})
+		return
+	}
+	if backWords[normalizeText(in)] {
+		t.back()
+		return
+	}
+	_, isNumber := bareNumber(in)
+	if step.Ask != nil && step.Ask.Kind == KindText && len(step.Choices) > 0 && isNumber {
+		t.miss(step, in) // "5" where there are four options is no answer to write down
+		return
+	}
 	if step.Ask != nil {
-		if !step.Ask.Required && (in == msgSkip || in == "不知道" || in == "不清楚") {
-			t.choose(step, len(step.Choices))
-			return
-		}
 		// A question typed where an answer is expected is answered, not
 		// saved as the answer.
-		if r.crisis || plainQuestion(in) && r.sure != nil {
+		if r.crisis || plainQuestion(in) && r.sure != nil && !meansDontKnow(in) {
 			t.understandAtStep(r, in)
+			return
+		}
+		if meansDontKnow(in) {
+			if step.Ask.Required {
+				t.notice(msgNeedAnswer)
+				t.reshow()
+				return
+			}
+			t.notice(msgSkipped)
+			t.choose(step, len(step.Choices))
 			return
 		}
 		value, problem := checkAnswer(step.Ask, in, t.e.now())
@@ -467,15 +487,14 @@ func (t *turn) answer(step *Step, in string, r reading) {
 		if step.Ask.Error != "" {
 			problem = step.Ask.Error
 		}
+		if !step.Ask.Required && !strings.Contains(problem, msgSkip) {
+			problem += msgSkipHint
+		}
 		t.s.Misses++
 		if t.s.Misses >= missesForMenu {
 			problem += "\n" + msgAskAgain
 		}
 		t.notice(problem)
-		return
-	}
-	if menuWords[strings.ToLower(in)] {
-		t.enter(Target{Flow: MainFlow, Step: MenuStep})
 		return
 	}
 	if step.Action == ActionEvidence && utf8.RuneCountInString(in) >= minEvidenceText && !r.crisis {
@@ -485,10 +504,20 @@ func (t *turn) answer(step *Step, in string, r reading) {
 	if t.understandAtStep(r, in) {
 		return
 	}
+	t.miss(step, in)
+}
+
+// miss answers text that is no option of the waiting step. A number says
+// which options there are; after a few misses the menu is offered too.
+func (t *turn) miss(step *Step, in string) {
 	t.s.Misses++
-	if t.s.Misses >= missesForMenu {
+	n, isNumber := bareNumber(in)
+	switch {
+	case t.s.Misses >= missesForMenu:
 		t.notice(msgNoMatchMenu)
-	} else {
+	case isNumber:
+		t.notice(fmt.Sprintf(msgNoSuchOption, n, len(step.Choices)+len(t.stepExtras(step))))
+	default:
 		t.notice(msgNoMatch)
 	}
 	t.reshow()
@@ -521,10 +550,9 @@ func (t *turn) matchChoice(step *Step, in string) int {
 	for _, x := range t.stepExtras(step) {
 		labels = append(labels, t.extraLabel(x))
 	}
-	s := strings.TrimRight(halfWidth.Replace(in), ".、) ")
-	if i, err := strconv.Atoi(s); err == nil && step.Ask != nil {
-		if step.Ask.Kind == KindText && i >= 1 && i <= len(labels) {
-			return i - 1 // a bare number is no answer to a text question: it picks an option
+	if i, ok := bareNumber(in); ok && step.Ask != nil {
+		if step.Ask.Kind != KindAmount && step.Ask.Kind != KindNumber && i >= 1 && i <= len(labels) {
+			return i - 1 // a small bare number answers no text, date or phone question: it picks an option
 		}
 		return -1
 	}

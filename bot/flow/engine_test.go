@@ -199,7 +199,7 @@ func TestEngineBadInput(t *testing.T) {
 	c.expect(c.send("小额"), "平台叫什么") // a unique part of a label picks it
 	c.send("/back")
 	c.expect(c.send("公司"), "没看懂这句话") // ambiguous part: ask again
-	c.expect(c.send("9"), "没看懂这句话")
+	c.expect(c.send("9"), "没有第 9 项", "请选 1 到 3")
 	c.expect(c.send("9"), "还是没看懂", "[回到主菜单]")
 	c.expect(c.send("4"), "请选择")
 }

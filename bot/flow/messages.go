@@ -43,6 +43,10 @@ const (
 	msgHello          = "你好，这里是“安宁”。这里提供自助法律信息，不是律师意见。"
 	msgCrisisBack     = "想继续的时候，我们可以接着看刚才的问题。"
 	msgOptionalHint   = "（可以回复“跳过”）"
+	msgSkipHint       = "\n不想回答或不记得，回复“跳过”就行。"
+	msgSkipped        = "好的，这个问题先跳过。想补上的话，可以输入 /back 再回答。"
+	msgNeedAnswer     = "这个问题需要一个回答，后面的材料要用到。可以选一个选项，或者直接写；不想回答可以输入 /cancel 回到主菜单。"
+	msgNoSuchOption   = "没有第 %d 项。请选 1 到 %d 中的一项，或者直接说说你的情况。"
 	msgWelcomeBack    = "欢迎回来。我们从上次停下的地方继续；想从头开始可以输入 /restart。"
 	msgLoop           = "抱歉，这里出了点问题，我们先回到主菜单。"
 )

@@ -53,6 +53,14 @@ func classify(d string) (Phone, bool) {
 	return Phone{}, false
 }
 
+// Hotline tells a company's service number (95188, 400-…) from the numbers
+// people and SMS gateways send from: a screenshot's hotline is most often
+// the platform's customer service, not the collector, so it is never taken
+// for the collector's number without the person saying so.
+func (p Phone) Hotline() bool {
+	return p.Kind == KindService && !strings.HasPrefix(p.Number, "106")
+}
+
 func isMobile(d string) bool {
 	return len(d) == 11 && d[0] == '1' && d[1] >= '3' && d[1] <= '9'
 }
