@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,7 +31,14 @@ type Console struct {
 	outMu sync.Mutex // turns and notifications print whole
 }
 
-const banner = "安宁 · 终端对话。输入 /help 查看命令，/file 路径 提交证据文件，/quit 或 Ctrl+D 退出。"
+// The console's own words: the terminal has commands the chat has not.
+const (
+	banner       = "安宁 · 终端对话。输入 /help 查看命令，/file 路径 提交证据文件，/quit 或 Ctrl+D 退出。"
+	msgHelpExtra = "在终端里还可以用：\n/file 文件路径  提交截图、录音等证据文件（可以把文件拖进窗口）\n/quit  退出（对话进度会保留）"
+	msgFileUsage = "用法：/file 文件路径，例如 /file ~/Pictures/截图.png。可以把文件直接拖进这个窗口。"
+	msgNoFile    = "找不到这个文件：%s\n请检查路径，或者把文件直接拖进这个窗口。没有提交任何内容。"
+	msgNotAFile  = "%s 是一个文件夹。请一次提交一个文件。"
+)
 
 // Run chats until the input ends, /quit is typed or ctx is done.
 func (c *Console) Run(ctx context.Context, h domain.Handler) error {
@@ -63,7 +71,9 @@ func (c *Console) Run(ctx context.Context, h domain.Handler) error {
 			c.printf("\n再见。需要时随时回来。\n")
 			return nil
 		}
-		c.turn(ctx, h, c.event(line))
+		if ev, ok := c.event(line); ok {
+			c.turn(ctx, h, ev)
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -81,16 +91,57 @@ func (c *Console) Run(ctx context.Context, h domain.Handler) error {
 
 // event turns a typed line into an event: "/file PATH" submits a file as
 // evidence (what sending a photo is on Telegram), anything else is text.
-func (c *Console) event(line string) domain.Event {
-	if path, ok := strings.CutPrefix(strings.TrimSpace(line), "/file"); ok && (path == "" || path[0] == ' ') {
-		path = strings.TrimSpace(path)
-		a := &domain.Attachment{ID: path, Name: filepath.Base(path)}
-		if fi, err := os.Stat(path); err == nil {
-			a.Size = fi.Size()
-		}
-		return domain.Event{Kind: domain.EventAttachment, Attachment: a}
+// A /file the console cannot open is answered here, and no event is made:
+// nothing reaches the conversation, and nothing is lost.
+func (c *Console) event(line string) (domain.Event, bool) {
+	arg, ok := strings.CutPrefix(strings.TrimSpace(line), "/file")
+	if !ok || arg != "" && arg[0] != ' ' {
+		return domain.Event{Kind: domain.EventText, Text: line}, true
 	}
-	return domain.Event{Kind: domain.EventText, Text: line}
+	path := filePath(arg)
+	if path == "" {
+		c.printf("\n%s\n", msgFileUsage)
+		return domain.Event{}, false
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		c.printf("\n"+msgNoFile+"\n", path)
+		return domain.Event{}, false
+	case fi.IsDir():
+		c.printf("\n"+msgNotAFile+"\n", path)
+		return domain.Event{}, false
+	}
+	a := &domain.Attachment{ID: path, Name: filepath.Base(path), Size: fi.Size()}
+	return domain.Event{Kind: domain.EventAttachment, Attachment: a}, true
+}
+
+// filePath reads the path after /file as a terminal gives it when a file is
+// dragged in or typed: quoted ('…' or "…"), with backslash-escaped spaces,
+// as a file:// address, or starting with ~ for the home folder.
+func filePath(arg string) string {
+	p := strings.TrimSpace(arg)
+	if len(p) >= 2 && (p[0] == '\'' || p[0] == '"') && p[len(p)-1] == p[0] {
+		p = p[1 : len(p)-1]
+	} else if strings.Contains(p, "\\") {
+		var b strings.Builder
+		for i := 0; i < len(p); i++ {
+			if p[i] == '\\' && i+1 < len(p) {
+				i++
+			}
+			b.WriteByte(p[i])
+		}
+		p = b.String()
+	}
+	if u, err := url.Parse(p); err == nil && u.Scheme == "file" {
+		p = u.Path
+	}
+	if p == "~" || strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, p[1:])
+		}
+	}
+	return p
 }
 
 // turn runs one event and prints the replies; a failed turn has already
@@ -99,6 +150,10 @@ func (c *Console) turn(ctx context.Context, h domain.Handler, ev domain.Event) {
 	replies, err := h.Handle(ctx, c.User, ev)
 	if err != nil {
 		c.Log.Error("turn failed", "err", err)
+	}
+	if ev.Kind == domain.EventText && strings.EqualFold(strings.TrimSpace(ev.Text), "/help") && len(replies) > 0 {
+		// The terminal's own commands, right under the chat's.
+		replies = append(replies[:1:1], append([]domain.Reply{{Kind: domain.ReplyNotice, Text: msgHelpExtra}}, replies[1:]...)...)
 	}
 	c.print(replies)
 }
