@@ -66,3 +66,27 @@ func bareNumber(in string) (int, bool) {
 	n, err := strconv.Atoi(s)
 	return n, err == nil
 }
+
+// Courtesies are replies that carry no answer: they are met kindly, never
+// with "没看懂", and never saved as an answer ("借款平台：好的").
+var (
+	thanksWords = map[string]bool{"谢谢": true, "谢谢你": true, "谢谢了": true, "谢谢啦": true, "多谢": true, "感谢": true,
+		"非常感谢": true, "太感谢了": true, "谢啦": true, "thanks": true, "thankyou": true, "thx": true}
+	okWords = map[string]bool{"好的": true, "好": true, "好吧": true, "嗯": true, "嗯嗯": true, "哦": true, "噢": true,
+		"ok": true, "okay": true, "收到": true, "知道了": true, "明白了": true, "明白": true, "行": true, "好滴": true, "懂了": true}
+)
+
+// courtesy answers a thank-you or an "OK" with a word and the question again.
+func (t *turn) courtesy(in string) bool {
+	n := normalizeText(in)
+	switch {
+	case thanksWords[n]:
+		t.notice(msgThanks)
+	case okWords[n]:
+		t.notice(msgOK)
+	default:
+		return false
+	}
+	t.reshow()
+	return true
+}

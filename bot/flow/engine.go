@@ -449,6 +449,9 @@ func (t *turn) answer(step *Step, in string, r reading) {
 		t.back()
 		return
 	}
+	if t.courtesy(in) {
+		return
+	}
 	_, isNumber := bareNumber(in)
 	if step.Ask != nil && step.Ask.Kind == KindText && len(step.Choices) > 0 && isNumber {
 		t.miss(step, in) // "5" where there are four options is no answer to write down
