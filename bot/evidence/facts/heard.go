@@ -25,8 +25,11 @@ var relations = []struct {
 func (r *Rules) Heard(text string, ref time.Time) map[string]string {
 	f := r.Extract(text, ref)
 	out := map[string]string{}
-	if len(f.Platforms) > 0 {
-		out["heard_platform"] = f.Platforms[0]
+	for _, p := range f.Platforms {
+		if !negated(text, p) {
+			out["heard_platform"] = p
+			break
+		}
 	}
 	if len(f.Amounts) > 0 {
 		out["heard_amount"] = f.Amounts[0]
@@ -85,5 +88,32 @@ func joinContacted(groups []string) string {
 		return parts[0]
 	default:
 		return strings.Join(parts[:len(parts)-1], "、") + "和" + parts[len(parts)-1]
+	}
+}
+
+// negations are the words that, just before a name, say it is not the one:
+// "不是闪电贷，是融易花" names 融易花.
+var negations = []string{"不是", "并非", "并不是", "没在", "没有在", "没用过", "除了", "不在"}
+
+// negated reports whether every mention of name in text follows a negation
+// (a name read from another spelling of it is taken as said).
+func negated(text, name string) bool {
+	for rest, seen := text, false; ; seen = true {
+		i := strings.Index(rest, name)
+		if i < 0 {
+			return seen
+		}
+		before := strings.TrimRight(rest[:i], " ，,、")
+		no := false
+		for _, n := range negations {
+			if strings.HasSuffix(before, n) {
+				no = true
+				break
+			}
+		}
+		if !no {
+			return false
+		}
+		rest = rest[i+len(name):]
 	}
 }

@@ -33,6 +33,16 @@ func TestHeard(t *testing.T) {
 	if got := rules.Heard("他们打了我同事和领导", ref)["heard_contacted"]; got != "同事、领导" {
 		t.Errorf("contacted %q", got)
 	}
+	for text, want := range map[string]string{
+		"不是闪电贷，是融易花的催收在打我家人电话": "融易花",
+		"我没在闪电贷借过，是有钱花":        "有钱花",
+		"不是闪电贷":         "",
+		"闪电贷说不是闪电贷的人打的": "闪电贷", // named once without a negation
+	} {
+		if got := rules.Heard(text, ref)["heard_platform"]; got != want {
+			t.Errorf("Heard(%q) platform %q, want %q", text, got, want)
+		}
+	}
 	if got := rules.Heard("你好", ref); len(got) != 0 {
 		t.Errorf("a greeting held facts: %v", got)
 	}
