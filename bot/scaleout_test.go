@@ -407,7 +407,9 @@ func (s *telegramSim) checkLogs(bots ...*hookBot) {
 
 // killBusy kills b with SIGKILL once at least n deliveries to it await an
 // answer (or after a second, however many there are), so that some updates
-// are applied but not yet answered. It returns how many there were, and when.
+// are applied but not yet answered. It returns how many there were, and
+// when b was gone: a turn started after that cannot have been answered by b
+// (taken before the kill, a turn started in between could be).
 func (s *telegramSim) killBusy(t *testing.T, b *hookBot, n int) (inFlight int, at time.Time) {
 	t.Helper()
 	for until := time.Now().Add(time.Second); time.Now().Before(until); time.Sleep(time.Millisecond) {
@@ -415,9 +417,9 @@ func (s *telegramSim) killBusy(t *testing.T, b *hookBot, n int) (inFlight int, a
 			break
 		}
 	}
-	inFlight, at = s.inFlight(b.url), time.Now()
+	inFlight = s.inFlight(b.url)
 	b.kill(t)
-	return inFlight, at
+	return inFlight, time.Now()
 }
 
 // delivery is what became of one update.

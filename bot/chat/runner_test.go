@@ -321,7 +321,7 @@ func TestRedeliveredUpdateAppliedOnce(t *testing.T) {
 func TestLowerUpdateIDAfterLongSilenceIsNew(t *testing.T) {
 	ctx := context.Background()
 	mem := session.NewMemory(0, nil)
-	old := flow.State{Schema: flow.SchemaVersion, Flow: "main", Step: "menu", LastSeq: 900000, Updated: time.Now().Add(-8 * 24 * time.Hour).Unix()}
+	old := flow.State{Schema: flow.SchemaVersion, Flow: "main", Step: "menu", LastSeq: 900000, Updated: testNow.Add(-8 * 24 * time.Hour).Unix()} // the engine's clock, not the wall's
 	data, _ := chat.Encode(old)
 	mem.Put(ctx, "u", data, 0)
 	r := chat.NewRunner(engine(t), mem, chat.Options{})

@@ -28,7 +28,8 @@ func needTesseract(t *testing.T) {
 // and one summary of what was read, not one of each per screenshot.
 func TestAlbumIsAcknowledgedAndSummarisedOnce(t *testing.T) {
 	needTesseract(t)
-	evidence.AlbumWait = 200 * time.Millisecond
+	// AlbumWait stays at its default (1.5 s): the four Adds run beside
+	// tesseract on two cores, and a gap longer than it would split the album.
 	s, in, _ := newService(t, evidence.NewOCR(1, time.Minute))
 	for _, name := range []string{"sms1_tg.jpg", "wechat2_tg.jpg", "calllog3_tg.jpg", "sms1_tg.jpg"} {
 		r, err := s.Add(ctx, "42", domain.Action{Kind: domain.DoEvidenceAdd, Attachment: &domain.Attachment{ID: name, Group: "album-1"}}, flow.State{})

@@ -370,7 +370,9 @@ func TestPermanentErrorsAreNotRetried(t *testing.T) {
 // again blindly (Telegram may have delivered it); the update is left
 // unconfirmed, comes back, and the person gets the reply (kept with the session).
 func TestSlowAndHungAPI(t *testing.T) {
-	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.CallTimeout = 500 * time.Millisecond })
+	// 10 times the delay: a slow call under -race on a busy machine must not
+	// time out (and be counted twice); the hung one still does.
+	h := newHarness(t, shipped(t), func(c *telegram.Config) { c.CallTimeout = 2 * time.Second })
 	h.fake.DelayAll("sendMessage", 200*time.Millisecond)
 	h.fake.PushText(41, "/help")
 	contains(t, h.fake.WaitSent(t, 41, 1)[0], "/menu 回到主菜单")

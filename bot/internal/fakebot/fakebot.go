@@ -698,6 +698,31 @@ func (s *Server) WaitSent(t testing.TB, chatID int64, n int) []Sent {
 	return out
 }
 
+// WaitSentWith waits until a message containing text (in its text or its
+// document's name) was sent to chatID, and returns the first such. Tests
+// that find replies by content, not position, do not break when a message
+// that comes on its own (an OCR result) lands in between.
+func (s *Server) WaitSentWith(t testing.TB, chatID int64, text string) Sent {
+	t.Helper()
+	var found Sent
+	s.waitFor(t, func() (bool, string) {
+		out := s.sentLocked(chatID)
+		for _, m := range out {
+			if strings.Contains(m.Text, text) || strings.Contains(m.DocumentName, text) {
+				found = m
+				return true, ""
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "no message with %q sent to chat %d among %d:", text, chatID, len(out))
+		for _, m := range out {
+			fmt.Fprintf(&b, "\n  #%d %q %q", m.MessageID, m.Text, m.DocumentName)
+		}
+		return false, b.String()
+	})
+	return found
+}
+
 // WaitCalls waits until at least n calls of method ("" = any) have arrived
 // and returns them all; on timeout it fails the test listing all calls.
 // Call it from the test goroutine.

@@ -616,16 +616,18 @@ func TestSucceedThenDrop(t *testing.T) {
 func TestDelayAll(t *testing.T) {
 	s := New(t, token)
 	bot := newBot(t, s, 5*time.Second)
-	s.DelayAll("sendMessage", 200*time.Millisecond)
+	// Delays far apart from what a busy -race machine adds to a call (up to
+	// about a second): delayed is >= 3 s, not delayed < 2 s.
+	s.DelayAll("sendMessage", 3*time.Second)
 	start := time.Now()
 	if _, err := bot.MakeRequest("sendMessage", tgbotapi.Params{"chat_id": "1", "text": "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 200*time.Millisecond {
+	if d := time.Since(start); d < 3*time.Second {
 		t.Fatalf("not delayed: %v", d)
 	}
 	start = time.Now()
-	if _, err := bot.MakeRequest("getMe", nil); err != nil || time.Since(start) > 150*time.Millisecond {
+	if _, err := bot.MakeRequest("getMe", nil); err != nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("getMe delayed: %v %v", err, time.Since(start))
 	}
 
@@ -652,7 +654,7 @@ func TestDelayAll(t *testing.T) {
 	s.DelayAll("", 0)
 	s.DelayAll("sendMessage", 0)
 	start = time.Now()
-	if _, err := bot.MakeRequest("sendMessage", tgbotapi.Params{"chat_id": "1", "text": "y"}); err != nil || time.Since(start) > 150*time.Millisecond {
+	if _, err := bot.MakeRequest("sendMessage", tgbotapi.Params{"chat_id": "1", "text": "y"}); err != nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("delay not removed: %v %v", err, time.Since(start))
 	}
 }
