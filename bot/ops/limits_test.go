@@ -97,6 +97,9 @@ func TestServeLimitsConnections(t *testing.T) {
 // A cached check is called once per period, however often /readyz is asked,
 // and concurrent probes share that call.
 func TestCachedCheck(t *testing.T) {
+	// Long enough that 20 probes under -race on a busy machine all land
+	// within one period.
+	const period = 2 * time.Second
 	var calls atomic.Int64
 	fail := atomic.Bool{}
 	check := ops.Cached(func(context.Context) error {
@@ -106,7 +109,7 @@ func TestCachedCheck(t *testing.T) {
 			return errors.New("down")
 		}
 		return nil
-	}, 300*time.Millisecond)
+	}, period)
 	h := ops.Handler(map[string]ops.Check{"telegram": check}, nil)
 	var wg sync.WaitGroup
 	for range 20 {
@@ -124,7 +127,7 @@ func TestCachedCheck(t *testing.T) {
 	if code, _ := get(t, h, "/readyz"); code != 200 {
 		t.Errorf("within the period the last answer stands: %d", code)
 	}
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(period + 50*time.Millisecond)
 	if code, _ := get(t, h, "/readyz"); code != 503 {
 		t.Errorf("after the period a failure shows: %d", code)
 	}
