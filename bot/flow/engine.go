@@ -232,7 +232,7 @@ func (t *turn) text(raw string) {
 	}
 	step := t.current()
 	if step == nil || !step.Waits() {
-		t.first(r)
+		t.first(r, in)
 		return
 	}
 	t.answer(step, in, r)
@@ -240,16 +240,16 @@ func (t *turn) text(raw string) {
 
 // first answers text from a person with no question open (a first message,
 // or a session whose step is gone): what they said decides where to start.
-func (t *turn) first(r reading) {
+func (t *turn) first(r reading, in string) {
 	switch {
 	case r.crisis:
 		t.enter(t.welcome())
 	case r.sure != nil:
 		t.notice(msgHello)
 		t.detour(r.sure)
-	case len(t.offerable(r.likely)) > 0:
+	case t.canOffer(r, in):
 		t.notice(msgHello)
-		t.offer(t.e.set.Understanding.Messages.Unsure, t.offerable(r.likely), "")
+		t.offerTopics(r, in)
 	default:
 		t.enter(t.welcome())
 	}

@@ -208,12 +208,41 @@ func (t *turn) understandAtStep(r reading, in string) bool {
 		t.reshow()
 	case r.sure != nil:
 		t.detour(r.sure)
-	case len(t.offerable(r.likely)) > 0:
-		t.offer(t.e.set.Understanding.Messages.Unsure, t.offerable(r.likely), "")
 	default:
-		return false
+		return t.offerTopics(r, in)
 	}
 	return true
+}
+
+// offerTopics offers the likeliest topics as buttons, and a collector's
+// message pasted here (not at the evidence step) is offered to be kept as
+// evidence too. It reports whether there was anything to offer.
+func (t *turn) offerTopics(r reading, in string) bool {
+	if !t.canOffer(r, in) {
+		return false
+	}
+	m := t.e.set.Understanding.Messages
+	if looksForwarded(in) && !r.crisis {
+		text := m.Forwarded
+		if text == "" { // a flows folder from before this message
+			text = m.Unsure
+		}
+		t.offer(text, t.offerable(r.likely), in)
+	} else {
+		t.offer(m.Unsure, t.offerable(r.likely), "")
+	}
+	return true
+}
+
+// canOffer: offerTopics has topics to offer, or a message to keep.
+func (t *turn) canOffer(r reading, in string) bool {
+	return t.e.set.Understanding != nil && (looksForwarded(in) && !r.crisis || len(t.offerable(r.likely)) > 0)
+}
+
+// looksForwarded tells a collector's message (signed 【…】, or addressing
+// the reader as 您) from the person's own words, which are neither.
+func looksForwarded(in string) bool {
+	return strings.Contains(in, "【") && strings.Contains(in, "】") || strings.Contains(in, "您")
 }
 
 // offerable drops intents that lead to the main menu: the offer has its own

@@ -41,6 +41,7 @@ type UnderstandingMessages struct {
 	Resume       string // the button that returns to the interrupted question
 	Menu         string // the button to the main menu
 	KeepEvidence string // the button that keeps a text typed at the evidence step as evidence
+	Forwarded    string // before the button that keeps a collector's message pasted elsewhere (optional: else Unsure)
 }
 
 // Intent is one thing people say in their own words, and where it leads.
@@ -131,7 +132,7 @@ func parseIntents(file string, data []byte, probs *diag.List) *Understanding {
 }
 
 func parseUnderstandingMessages(file string, n *yaml.Node, m *UnderstandingMessages, probs *diag.List) {
-	probs.CheckKeys(file, n, "messages", "unsure", "unknown", "resume", "menu", "keep_evidence")
+	probs.CheckKeys(file, n, "messages", "unsure", "unknown", "resume", "menu", "keep_evidence", "forwarded")
 	eachPair(n, func(k, v *yaml.Node) {
 		s := scalar(file, v, k.Value, probs)
 		switch k.Value {
@@ -145,6 +146,8 @@ func parseUnderstandingMessages(file string, n *yaml.Node, m *UnderstandingMessa
 			m.Menu = s
 		case "keep_evidence":
 			m.KeepEvidence = s
+		case "forwarded":
+			m.Forwarded = s
 		}
 	})
 	for _, label := range []string{m.Resume, m.Menu, m.KeepEvidence} {
