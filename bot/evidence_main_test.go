@@ -284,7 +284,7 @@ func readWithLibreOffice(t *testing.T, soffice string, docx []byte) string {
 // The console path works without Telegram: /file PATH submits evidence.
 func TestConsoleFileEvidence(t *testing.T) {
 	img, _ := filepath.Abs(filepath.Join("evidence", "testdata", "sms1_tg.jpg"))
-	code, out, errOut := runBot(t, "/file "+img+"\n/file /no/such/file.png\n/evidence\n", nil)
+	code, out, errOut := runBot(t, "/file "+img+"\n/file /no/such/file.png\n/evidence\n/quit\n", nil)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -292,6 +292,10 @@ func TestConsoleFileEvidence(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("console lacks %q:\n%s", want, out)
 		}
+	}
+	// /quit waits for the screenshot's OCR: its result comes before the goodbye.
+	if read, bye := strings.Index(out, "份证据里找到的信息"), strings.Index(out, "再见"); read < 0 || bye < read {
+		t.Errorf("the OCR result (at %d) is not printed before the goodbye (at %d):\n%s", read, bye, out)
 	}
 	if strings.Contains(errOut, "file.png") {
 		t.Errorf("the missing file's path reached the log:\n%s", errOut)

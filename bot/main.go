@@ -353,7 +353,7 @@ func (m *Main) transports(stdin io.Reader, stdout io.Writer, router *domain.Rout
 	}
 	if len(doors) == 0 {
 		c := &console.Console{In: stdin, Out: stdout, User: domain.TransportConsole, Interactive: isTerminal(stdin), Log: m.Log,
-			SaveDir: m.documents().For(domain.TransportConsole)}
+			SaveDir: m.documents().For(domain.TransportConsole), Settle: m.Evidence.Wait}
 		router.Register(domain.TransportConsole, domain.Door{Notifier: c, FileFetcher: c})
 		doors = append(doors, door{domain.TransportConsole, runFunc(func(ctx context.Context) error { return c.Run(ctx, m.Runner) })})
 	}

@@ -27,6 +27,9 @@ type Console struct {
 	Interactive bool   // a person at a terminal: show a prompt; else echo input
 	Log         *slog.Logger
 	SaveDir     string // where documents the bot sends are written (Documents.For(User)); default "."
+	// Settle, when set, waits for work still under way (the OCR of a file
+	// just sent) before the goodbye, so its result is not printed after it.
+	Settle func()
 
 	outMu sync.Mutex // turns and notifications print whole
 }
@@ -68,6 +71,7 @@ func (c *Console) Run(ctx context.Context, h domain.Handler) error {
 		}
 		switch strings.TrimSpace(line) {
 		case "/quit", "/exit":
+			c.settle()
 			c.printf("\n再见。需要时随时回来。\n")
 			return nil
 		}
@@ -81,6 +85,7 @@ func (c *Console) Run(ctx context.Context, h domain.Handler) error {
 		line, err = readLine(in)
 		if err != nil && line == "" {
 			if errors.Is(err, io.EOF) {
+				c.settle()
 				c.printf("\n")
 				return nil
 			}
@@ -156,6 +161,12 @@ func (c *Console) turn(ctx context.Context, h domain.Handler, ev domain.Event) {
 		replies = append(replies[:1:1], append([]domain.Reply{{Kind: domain.ReplyNotice, Text: msgHelpExtra}}, replies[1:]...)...)
 	}
 	c.print(replies)
+}
+
+func (c *Console) settle() {
+	if c.Settle != nil {
+		c.Settle()
+	}
 }
 
 // printf writes to the terminal whole, never interleaved with a notification.
