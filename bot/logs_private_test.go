@@ -39,7 +39,7 @@ func leaked(logs, secret string) bool {
 			return false
 		}
 		start, end := from+i, from+i+len(secret)
-		if (start == 0 || !isDigit(logs[start-1])) && (end == len(logs) || !isDigit(logs[end])) {
+		if !inNumber(logs, start-1, -1) && !inNumber(logs, end, 1) {
 			return true
 		}
 		from = start + 1
@@ -63,6 +63,20 @@ func isShortNumber(s string) bool {
 
 func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
+// inNumber says whether the byte at i continues a number: a digit, or a
+// decimal point with a digit beyond it (dir is the side away from the match),
+// as in "dur=1.95188ms".
+func inNumber(s string, i, dir int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	if isDigit(s[i]) {
+		return true
+	}
+	j := i + dir
+	return s[i] == '.' && j >= 0 && j < len(s) && isDigit(s[j])
+}
+
 func TestCheckNoSecretsFindsLeaksNotChance(t *testing.T) {
 	chance := `{"time":"2026-12-02T14:53:51.95188Z","level":"INFO","msg":"turn","ms":1.951883}
 time=2026-12-02T14:53:51.951880+00:00 level=INFO msg=ok
@@ -75,8 +89,9 @@ time=2026-12-02T14:53:51.951880+00:00 level=INFO msg=ok
 	}{
 		{chance, "95188", false}, // in time stamps and a figure only
 		{chance, "51883", false},
-		{leak, "95188", true},       // alone, after Chinese text
-		{leak, "13812345678", true}, // a long number counts inside a longer one
+		{`dur=1.95188ms`, "95188", false}, // a figure's decimals
+		{leak, "95188", true},             // alone, after Chinese text
+		{leak, "13812345678", true},       // a long number counts inside a longer one
 		{leak, "0755-26543210", false},
 	}
 	for _, c := range cases {

@@ -2,13 +2,10 @@ package flows_test
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
-	"unicode"
-
-	"gopkg.in/yaml.v3"
+	"time"
 
 	"github.com/anning-bot/anning/bot/flow"
 )
@@ -31,18 +28,8 @@ func TestCrisisNotOnTheEdge(t *testing.T) {
 	fmt.Printf("FIGURE crisis, held-out: %d of %d despair messages caught by the model alone, %d of them below P %.2f\n",
 		held, len(heldout), len(heldEdge), minModelCrisisP)
 	var msgs []string
-	for _, name := range []string{"crisis_dev1", "crisis_dev2", "crisis_dev3"} {
-		data, err := os.ReadFile("testdata/understanding/" + name + ".yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s struct {
-			Crisis []string `yaml:"crisis"`
-		}
-		if err := yaml.Unmarshal(data, &s); err != nil {
-			t.Fatal(err)
-		}
-		msgs = append(msgs, s.Crisis...)
+	for _, name := range crisisSetNames {
+		msgs = append(msgs, loadCrisisSet(t, name).Crisis...)
 	}
 	byModel, edge := crisisEdge(set, msgs)
 	fmt.Printf("FIGURE crisis, development sets: %d of %d despair messages caught by the model alone, %d of them below P %.2f\n",
@@ -57,7 +44,7 @@ func TestCrisisNotOnTheEdge(t *testing.T) {
 func crisisEdge(set *flow.Set, msgs []string) (byModel int, edge []string) {
 	safety, model := set.Library.Safety, set.Understanding.Crisis
 	for _, msg := range msgs {
-		lit := safety.Literal(compact(msg))
+		lit := safety.Literal(flow.Compact(msg))
 		if safety.MatchesLiteral(lit) {
 			continue
 		}
@@ -77,13 +64,32 @@ func crisisEdge(set *flow.Set, msgs []string) (byModel int, edge []string) {
 	return byModel, edge
 }
 
-// compact is the text as the safety patterns read it: lowercase, without
-// spaces, punctuation or symbols.
-func compact(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) {
-			return -1
+// TestOptionLabelsRaiseNoAlarm types every option of every step, as console
+// and web users do: none may bring the crisis message unless a despair
+// pattern matches it (the model alone took 没有 and 不用，我自己填 for
+// despair). "无" is typed where the occupation question allows it.
+func TestOptionLabelsRaiseNoAlarm(t *testing.T) {
+	set := loadSet(t)
+	e := flow.NewEngine(set, func() time.Time { return testNow })
+	typed := 0
+	for _, f := range set.Flows {
+		for _, step := range f.Steps {
+			for _, c := range step.Choices {
+				st := flow.State{Schema: flow.SchemaVersion, Flow: f.ID, Step: step.ID}
+				_, _, crisis := classifyTurn(e, st, c.Label)
+				typed++
+				if crisis && !set.Library.Safety.Matches(flow.Compact(c.Label)) {
+					t.Errorf("%s.%s: typing the option %q brings the crisis message", f.ID, step.ID, c.Label)
+				}
+			}
 		}
-		return unicode.ToLower(r)
-	}, s)
+	}
+	if typed < 100 {
+		t.Fatalf("only %d options typed", typed)
+	}
+	for _, in := range []string{"无", "没有", "都没有", "暂无"} {
+		if _, _, crisis := classifyTurn(e, flow.State{Schema: flow.SchemaVersion, Flow: "drafts", Step: "civil_ask"}, in); crisis {
+			t.Errorf("%q at the occupation question brings the crisis message", in)
+		}
+	}
 }

@@ -249,19 +249,9 @@ func TestUnderstandingHeldout(t *testing.T) {
 func TestCrisisSets(t *testing.T) {
 	set := loadSet(t)
 	e := flow.NewEngine(set, func() time.Time { return testNow })
-	for _, name := range []string{"crisis_dev1", "crisis_dev2", "crisis_dev3"} {
+	for _, name := range crisisSetNames {
 		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile("testdata/understanding/" + name + ".yaml")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var fresh struct {
-				Crisis   []string `yaml:"crisis"`
-				Ordinary []string `yaml:"ordinary"`
-			}
-			if err := yaml.Unmarshal(data, &fresh); err != nil {
-				t.Fatal(err)
-			}
+			fresh := loadCrisisSet(t, name)
 			if len(fresh.Crisis) < 100 || len(fresh.Ordinary) < 100 {
 				t.Fatalf("%d crisis and %d ordinary messages; 100 of each are needed", len(fresh.Crisis), len(fresh.Ordinary))
 			}
@@ -331,4 +321,25 @@ func benchMessages(b *testing.B) []string {
 		b.Fatal("no messages")
 	}
 	return msgs
+}
+
+// crisisSet is one of the crisis development sets (testdata/understanding).
+type crisisSet struct {
+	Crisis   []string `yaml:"crisis"`
+	Ordinary []string `yaml:"ordinary"`
+}
+
+var crisisSetNames = []string{"crisis_dev1", "crisis_dev2", "crisis_dev3"}
+
+func loadCrisisSet(t testing.TB, name string) crisisSet {
+	t.Helper()
+	data, err := os.ReadFile("testdata/understanding/" + name + ".yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s crisisSet
+	if err := yaml.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -37,7 +37,7 @@ type Console struct {
 // The console's own words: the terminal has commands the chat has not.
 const (
 	banner       = "安宁 · 终端对话。输入 /help 查看命令，/file 路径 提交证据文件，/quit 或 Ctrl+D 退出。"
-	msgHelpExtra = "在终端里还可以用：\n/file 文件路径  提交截图、录音等证据文件（可以把文件拖进窗口）\n/quit  退出（对话进度会保留）"
+	msgHelpExtra = "在终端里还可以用：\n/file 文件路径  提交截图、录音等证据文件（可以把文件拖进窗口）\n/quit  退出"
 	msgFileUsage = "用法：/file 文件路径，例如 /file ~/Pictures/截图.png。可以把文件直接拖进这个窗口。"
 	msgNoFile    = "找不到这个文件：%s\n请检查路径，或者把文件直接拖进这个窗口。没有提交任何内容。"
 	msgNotAFile  = "%s 是一个文件夹。请一次提交一个文件。"
@@ -126,6 +126,9 @@ func (c *Console) event(line string) (domain.Event, bool) {
 // as a file:// address, or starting with ~ for the home folder.
 func filePath(arg string) string {
 	p := strings.TrimSpace(arg)
+	if _, err := os.Stat(p); err == nil {
+		return p // as typed, e.g. C:\\Users\\me\\a.png
+	}
 	if len(p) >= 2 && (p[0] == '\'' || p[0] == '"') && p[len(p)-1] == p[0] {
 		p = p[1 : len(p)-1]
 	} else if strings.Contains(p, "\\") {

@@ -91,7 +91,7 @@ const (
 	msgNoSuchItem  = "没有第 %s 份证据。输入 /evidence 查看清单。"
 	msgExported    = "这是你的全部证据（%d 份）：文件、清单和 manifest.json（含每份的 SHA-256 指纹）。请保存好这个压缩包。"
 	msgCheck       = "识别结果可能有误，整理材料前请对照原图核对。"
-	msgHotlines    = "\n客服热线：%s（一般是平台客服，不算作催收号码；如果催收就是用它打来的，后面问号码时直接填写）"
+	msgHotlines    = "\n客服热线：%s（一般是平台客服，不算作催收号码；如果催收就是用它打来的，整理材料时请自己填上它）"
 )
 
 // Add is the action for an attachment: download, check, keep, acknowledge,

@@ -295,12 +295,20 @@ func TestFactsToConfirm(t *testing.T) {
 		t.Errorf("empty: %q", got)
 	}
 	s.Add(ctx, "42", domain.Action{Attachment: &domain.Attachment{Text: "【闪电贷】请转告张三尽快还款，否则将上门催收。联系电话 13812345678"}}, flow.State{})
-	s.Add(ctx, "42", domain.Action{Attachment: &domain.Attachment{Text: "你在有钱花APP借的钱不还就上门，电话 13812345678 和 15900001111"}}, flow.State{})
+	s.Add(ctx, "42", domain.Action{Attachment: &domain.Attachment{Text: "你在有钱花APP借的钱不还就上门，电话 13812345678 和 15900001111，客服 95188、4008123123"}}, flow.State{})
 	got := command(t, s, "核对")[0].Text
-	for _, want := range []string{"从 2 份证据里读出", "号码：13812345678、15900001111", "闪电贷", "有钱花"} {
+	for _, want := range []string{"从 2 份证据里读出", "号码：13812345678、15900001111\n", "闪电贷", "有钱花", "客服热线：95188、4008123123（一般是平台客服，不算作催收号码"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("facts lack %q:\n%s", want, got)
 		}
+	}
+	// A draft takes the numbers from Summary: the hotlines are not among them.
+	sum, err := s.Summary(ctx, "42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(sum.Phones, "、") != "13812345678、15900001111" {
+		t.Errorf("collector numbers for a draft: %v", sum.Phones)
 	}
 }
 

@@ -23,6 +23,7 @@ const (
 	maxHops         = 64   // steps one turn may pass through
 	missesForMenu   = 3    // misses before the menu is offered
 	minEvidenceText = 8    // shorter text at the evidence step is a (mistyped) answer
+	maxShortAnswer  = 60   // runes: a text question this short wants a name or a phrase, not a message
 )
 
 // State is one person's place in the conversation. The engine never changes
@@ -203,6 +204,12 @@ func (t *turn) text(raw string) {
 	var r reading
 	if !strings.HasPrefix(in, "/") && in != "" {
 		r = t.read(in)
+		if r.crisis && t.isOptionLabel(in) && !t.e.set.Library.Safety.Matches(normalizeText(in)) {
+			// An option typed out is a choice: the model alone misreads
+			// short ones (没有, 不用，我自己填). The patterns still count
+			// ("我压力很大，快撑不住了" gets the hotlines).
+			r.crisis = false
+		}
 		if r.crisis { // first, even for text too long to keep
 			t.out.Replies = append(t.out.Replies, domain.Reply{Kind: domain.ReplyCrisis, Text: t.e.set.Library.Safety.Message})
 		}
@@ -270,6 +277,10 @@ func (t *turn) inCrisis(in string) bool {
 
 // normalizeText lowercases and drops spaces and punctuation, so "不 想 活了！"
 // still matches "不想活".
+// Compact is text as the safety patterns and the option matching read it:
+// half-width, lowercase, without spaces, punctuation or symbols.
+func Compact(s string) string { return normalizeText(s) }
+
 func normalizeText(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) {
@@ -449,7 +460,7 @@ func (t *turn) answer(step *Step, in string, r reading) {
 		t.back()
 		return
 	}
-	if t.courtesy(in) {
+	if t.courtesy(step, in) {
 		return
 	}
 	_, isNumber := bareNumber(in)
@@ -462,6 +473,11 @@ func (t *turn) answer(step *Step, in string, r reading) {
 		// saved as the answer.
 		if r.crisis || plainQuestion(in) && r.sure != nil && !meansDontKnow(in) {
 			t.understandAtStep(r, in)
+			return
+		}
+		// A signed collector's message pasted into a short answer (a
+		// platform's name) is evidence, not the answer.
+		if step.Ask.Kind == KindText && step.Ask.Max > 0 && step.Ask.Max <= maxShortAnswer && signed(in) && t.offerTopics(r, in) {
 			return
 		}
 		if meansDontKnow(in) {
@@ -543,6 +559,37 @@ func (t *turn) evidenceText(in string, r reading) {
 	}
 }
 
+// isOptionLabel reports whether text is, word for word, one of the options
+// shown now: the waiting step's, or an offer's.
+func (t *turn) isOptionLabel(in string) bool {
+	n := normalizeText(in)
+	var labels []string
+	if t.s.Offer != nil || t.s.Held != "" {
+		for _, id := range t.s.Offer {
+			if it := t.e.set.Understanding.Intents[id]; it != nil {
+				labels = append(labels, it.Label)
+			}
+		}
+		for _, x := range t.offerExtras() {
+			labels = append(labels, t.extraLabel(x))
+		}
+	}
+	if step := t.current(); step != nil && step.Waits() {
+		for _, c := range step.Choices {
+			labels = append(labels, c.Label)
+		}
+		for _, x := range t.stepExtras(step) {
+			labels = append(labels, t.extraLabel(x))
+		}
+	}
+	for _, l := range labels {
+		if normalizeText(l) == n {
+			return true
+		}
+	}
+	return false
+}
+
 // matchChoice finds the option a typed answer means: its number, its label,
 // or a part of exactly one label. It returns -1 when nothing matches.
 func (t *turn) matchChoice(step *Step, in string) int {
@@ -565,14 +612,13 @@ func (t *turn) matchChoice(step *Step, in string) int {
 // matchLabel finds the button a typed text means: its number, its label, or
 // (when partial) a part of exactly one label. It returns -1 when nothing matches.
 func matchLabel(labels []string, in string, partial bool) int {
-	s := strings.TrimRight(halfWidth.Replace(in), ".、) ")
-	if i, err := strconv.Atoi(s); err == nil {
+	if i, ok := bareNumber(in); ok {
 		if i >= 1 && i <= len(labels) {
 			return i - 1
 		}
 		return -1
 	}
-	norm := normalizeText(s)
+	norm := normalizeText(in)
 	if norm == "" {
 		return -1
 	}

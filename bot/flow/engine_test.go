@@ -349,3 +349,27 @@ func TestPastedTextAtTheEvidenceStep(t *testing.T) {
 		t.Fatalf("short text: %+v %s", out.Actions, joined(out.Replies))
 	}
 }
+
+// Replies that are no answer are never saved as one (flows/README.md).
+func TestEngineNonAnswers(t *testing.T) {
+	c := newChat(t)
+	c.send("/start demo")
+	c.expect(c.send("好的"), "请在下面选一项", "你的借款来自哪一类")
+	c.send("1")
+	c.expect(c.send("谢谢您"), "不客气", "平台叫什么")
+	c.expect(c.send("菜单"), "请选择", "[测试]") // the test set's main menu
+	c.send("/start demo")
+	c.send("1")
+	c.expect(c.send("我也不知道是哪个平台"), "先跳过", "催收号码是多少")
+	if _, had := c.st.Vars["platform"]; had && c.st.Vars["platform"] != "" {
+		t.Errorf("a skip saved the platform %q", c.st.Vars["platform"])
+	}
+	c.expect(c.send("不知道"), "需要一个回答", "催收号码是多少") // required: asked again
+	c.expect(c.send("返回"), "撤回了上一个回答", "平台叫什么")
+	c.send("闪电贷")
+	c.send("13311112222")
+	c.expect(c.send("3"), "找 12378") // at a number question a number is the answer
+	if c.st.Vars["times"] != "3" || c.st.Vars["platform"] != "闪电贷" {
+		t.Errorf("answers: %v", c.st.Vars)
+	}
+}

@@ -239,11 +239,20 @@ func (t *turn) canOffer(r reading, in string) bool {
 	return t.e.set.Understanding != nil && (looksForwarded(in) && !r.crisis || len(t.offerable(r.likely)) > 0)
 }
 
-// looksForwarded tells a collector's message (signed 【…】, or addressing
-// the reader as 您) from the person's own words, which are neither.
+// looksForwarded tells a collector's message from the person's own words:
+// it is signed 【…】, or it addresses the reader as 您 about the debt and
+// asks nothing (people are polite to the bot too: "您能再说一遍吗").
 func looksForwarded(in string) bool {
-	return strings.Contains(in, "【") && strings.Contains(in, "】") || strings.Contains(in, "您")
+	return signed(in) || strings.Contains(in, "您") && debtWords.MatchString(in) && !questionRe.MatchString(in)
 }
+
+// signed: an SMS signature, 【平台名】.
+func signed(in string) bool {
+	i := strings.Index(in, "【")
+	return i >= 0 && strings.Contains(in[i:], "】")
+}
+
+var debtWords = regexp.MustCompile(`逾期|还款|欠款|借款|账单|结清|催收|法务|尽快处理|上门|起诉|\d{7,}`)
 
 // offerable drops intents that lead to the main menu: the offer has its own
 // menu button.

@@ -45,6 +45,7 @@ const (
 	msgOptionalHint   = "（可以回复“跳过”）"
 	msgThanks         = "不客气。慢慢来，我们接着看下面的问题。"
 	msgOK             = "好的。"
+	msgOKChoose       = "好的。请在下面选一项。"
 	msgSkipHint       = "\n不想回答或不记得，回复“跳过”就行。"
 	msgSkipped        = "好的，这个问题先跳过。想补上的话，可以输入 /back 再回答。"
 	msgNeedAnswer     = "这个问题需要一个回答，后面的材料要用到。可以选一个选项，或者直接写；不想回答可以输入 /cancel 回到主菜单。"

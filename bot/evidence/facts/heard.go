@@ -93,7 +93,7 @@ func joinContacted(groups []string) string {
 
 // negations are the words that, just before a name, say it is not the one:
 // "不是闪电贷，是融易花" names 融易花.
-var negations = []string{"不是", "并非", "并不是", "没在", "没有在", "没用过", "除了", "不在"}
+var negations = []string{"不是", "不是在", "不是从", "并非", "没在", "没有在", "没用过", "不在"}
 
 // negated reports whether every mention of name in text follows a negation
 // (a name read from another spelling of it is taken as said).
@@ -106,7 +106,8 @@ func negated(text, name string) bool {
 		before := strings.TrimRight(rest[:i], " ，,、")
 		no := false
 		for _, n := range negations {
-			if strings.HasSuffix(before, n) {
+			// "是不是闪电贷" asks; it does not deny.
+			if strings.HasSuffix(before, n) && !strings.HasSuffix(before, "是"+n) {
 				no = true
 				break
 			}

@@ -36,8 +36,10 @@ func TestHeard(t *testing.T) {
 	for text, want := range map[string]string{
 		"不是闪电贷，是融易花的催收在打我家人电话": "融易花",
 		"我没在闪电贷借过，是有钱花":        "有钱花",
-		"不是闪电贷":         "",
-		"闪电贷说不是闪电贷的人打的": "闪电贷", // named once without a negation
+		"不是闪电贷":          "",
+		"闪电贷说不是闪电贷的人打的":  "闪电贷", // named once without a negation
+		"不是在闪电贷借的，是在有钱花": "有钱花",
+		"催收是不是闪电贷的？":     "闪电贷", // a question, not a denial
 	} {
 		if got := rules.Heard(text, ref)["heard_platform"]; got != want {
 			t.Errorf("Heard(%q) platform %q, want %q", text, got, want)
