@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -310,13 +309,7 @@ func lastLines(s string, n int) string {
 // freeAddr returns a local address nothing listens on right now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	return "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t)) // never one handed out before, to Redis or a bot
 }
 
 // startBot starts a bot process listening on addr ("" = a free port) and

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -85,16 +86,29 @@ func binary(t testing.TB, name string) string {
 	return bin
 }
 
-// FreePort returns a local TCP port nothing listens on right now.
+// FreePort returns a local TCP port nothing listens on right now, and never
+// one it returned before in this test binary: a port is free only until its
+// server binds it, and two callers in a row (a cluster node's port and its
+// bus port) could otherwise be handed the same one.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if _, given := handedOut.LoadOrStore(port, true); !given {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("redistest: no free port that was not handed out already")
+	return 0
 }
+
+// handedOut holds the ports FreePort returned.
+var handedOut sync.Map
 
 // Start starts the server again (after Stop or Kill) on the same port and
 // directory, and waits until it answers PING, i.e. has loaded its AOF.
