@@ -203,7 +203,14 @@ func (t *turn) understandAtStep(r reading, in string) bool {
 	switch {
 	case r.crisis:
 		// The hotlines stand alone: no "not understood" after them, only a
-		// gentle way back to the question.
+		// gentle way back to the question. At a form's question, the form
+		// is not simply asked again: help with the pressure comes first.
+		if cur := t.current(); cur != nil && cur.Ask != nil {
+			if care := t.afterCrisis(); len(care) > 0 {
+				t.offer(msgCrisisBack, care, "")
+				return true
+			}
+		}
 		t.notice(msgCrisisBack)
 		t.reshow()
 	case r.sure != nil:
@@ -253,6 +260,21 @@ func signed(in string) bool {
 }
 
 var debtWords = regexp.MustCompile(`逾期|还款|欠款|借款|账单|结清|催收|法务|尽快处理|上门|起诉|\d{7,}`)
+
+// afterCrisis are the intents offered after the hotlines at a question.
+func (t *turn) afterCrisis() []*Intent {
+	u := t.e.set.Understanding
+	if u == nil {
+		return nil
+	}
+	var out []*Intent
+	for _, id := range u.Order {
+		if in := u.Intents[id]; in.AfterCrisis {
+			out = append(out, in)
+		}
+	}
+	return out
+}
 
 // offerable drops intents that lead to the main menu: the offer has its own
 // menu button.

@@ -52,7 +52,10 @@ type Intent struct {
 	Understood string // said when the bot is sure
 	Keywords   []string
 	Examples   []string
-	Pos        diag.Pos
+	// AfterCrisis: offered beside "continue" when words of despair are typed
+	// at a form's question, so the form is not simply asked again.
+	AfterCrisis bool
+	Pos         diag.Pos
 }
 
 // isIntentsFile tells an intents file from a flow by its root keys.
@@ -167,7 +170,7 @@ func parseIntent(file string, k, v *yaml.Node, probs *diag.List, where map[strin
 		probs.Add(diag.At(file, v), "write goto, label, understood and examples under the id", "intent %q must be a mapping", in.ID)
 		return nil
 	}
-	probs.CheckKeys(file, v, "an intent", "goto", "flow", "label", "understood", "keywords", "examples")
+	probs.CheckKeys(file, v, "an intent", "goto", "flow", "label", "understood", "keywords", "examples", "after_crisis")
 	hasTarget := false
 	eachPair(v, func(a, b *yaml.Node) {
 		switch a.Value {
@@ -188,6 +191,10 @@ func parseIntent(file string, k, v *yaml.Node, probs *diag.List, where map[strin
 			in.Keywords = exampleList(file, b, "keywords", probs, nil)
 		case "examples":
 			in.Examples = exampleList(file, b, in.ID, probs, where)
+		case "after_crisis":
+			if err := b.Decode(&in.AfterCrisis); err != nil {
+				probs.Add(diag.At(file, b), "write after_crisis: true", "after_crisis must be true or false")
+			}
 		}
 	})
 	switch {
