@@ -42,6 +42,7 @@ type State struct {
 	Resume  string            `json:"r,omitempty"` // "flow.step" of the question a detour interrupted
 	Offer   []string          `json:"o,omitempty"` // intents offered as buttons for the current Ref
 	Held    string            `json:"k,omitempty"` // text typed at the evidence step, kept if the person says so
+	Also    string            `json:"a,omitempty"` // an intent the person also mentioned, offered as a button until visited
 	// Erasing marks a /delete under way (the runner's, not the engine's):
 	// the session holds nothing else until the erasure is complete.
 	Erasing bool `json:"x,omitempty"`
@@ -136,9 +137,10 @@ func (e *Engine) Set() *Set { return e.set }
 
 // turn holds the work of one Handle call.
 type turn struct {
-	e   *Engine
-	s   State
-	out Output
+	e    *Engine
+	s    State
+	out  Output
+	also *Intent // another topic the message being handled mentions
 }
 
 // Handle computes the person's next state and the replies to send.
@@ -204,6 +206,7 @@ func (t *turn) text(raw string) {
 	var r reading
 	if !strings.HasPrefix(in, "/") && in != "" {
 		r = t.read(in)
+		t.also = r.also
 		if r.crisis && t.isOptionLabel(in) && !t.e.set.Library.Safety.Matches(normalizeText(in)) {
 			// An option typed out is a choice: the model alone misreads
 			// short ones (没有, 不用，我自己填). The patterns still count
@@ -433,6 +436,12 @@ func (t *turn) choose(step *Step, index int) {
 		case extraResume:
 			t.resume()
 			return
+		case extraAlso:
+			if in := t.alsoIntent(); in != nil {
+				t.s.Also = ""
+				t.detour(in)
+				return
+			}
 		case extraMenu:
 			t.enter(Target{Flow: MainFlow, Step: MenuStep})
 			return
@@ -723,6 +732,9 @@ func (t *turn) enter(target Target) {
 		t.s.Misses = 0
 		if t.s.Resume == f.ID+"."+step.ID {
 			t.s.Resume = ""
+		}
+		if t.s.Also != "" && (isMenu(step) || t.alsoIntent() == nil || t.alsoIntent().Target.Is(f.ID, step.ID)) {
+			t.s.Also = "" // there, or at the menu, which lists everything
 		}
 		t.out.Visited = append(t.out.Visited, f.ID+"."+step.ID)
 		said := len(t.out.Replies)

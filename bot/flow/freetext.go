@@ -28,6 +28,7 @@ type reading struct {
 	crisis bool
 	sure   *Intent
 	likely []*Intent // the likeliest intents, best first (includes sure)
+	also   *Intent   // with sure: another topic the message names by a keyword
 }
 
 // read classifies free text. Without intents it understands nothing but
@@ -64,6 +65,7 @@ func (t *turn) read(in string) reading {
 	if len(scores) > 1 && len(r.likely) > 0 && r.likely[0].ID == scores[0].Class &&
 		scores[0].P >= sureP && scores[0].P-scores[1].P >= sureMargin {
 		r.sure = r.likely[0]
+		r.also = u.alsoMentioned(in, r.sure)
 	}
 	return r
 }
@@ -111,8 +113,12 @@ const maxHeardRunes = 60
 func varNameOK(s string) bool { return varName.MatchString(s) }
 
 // detour takes the person to an intent's target, saying in a few words what
-// was understood; the question they were at stays resumable.
+// was understood; the question they were at stays resumable, and another
+// topic the message named is offered as a button until visited.
 func (t *turn) detour(in *Intent) {
+	if t.also != nil && t.also != in {
+		t.s.Also = t.also.ID
+	}
 	if cur := t.current(); cur != nil && cur.Waits() && !isMenu(cur) && (cur.Flow != in.Target.Flow || cur.ID != in.Target.Step) {
 		t.s.Resume = cur.Flow + "." + cur.ID
 	}
@@ -346,6 +352,7 @@ const (
 	extraMenu                // the main menu (after repeated misses, or in an offer)
 	extraBack                // in an offer: back to the question being asked
 	extraKeep                // in an offer at the evidence step: keep the text as evidence
+	extraAlso                // another topic the person's message named
 )
 
 func (t *turn) extraLabel(x extra) string {
@@ -366,6 +373,11 @@ func (t *turn) extraLabel(x extra) string {
 		return pick(m.Resume, msgResume)
 	case extraMenu:
 		return pick(m.Menu, msgBackToMenu)
+	case extraAlso:
+		if in := t.alsoIntent(); in != nil {
+			return msgAlso + in.Label
+		}
+		return msgBackToMenu
 	default:
 		return pick(m.KeepEvidence, msgKeepEvidence)
 	}
@@ -379,6 +391,9 @@ func (t *turn) stepExtras(step *Step) []extra {
 	}
 	if t.s.Resume != "" && !strings.HasPrefix(t.s.Resume, step.Flow+".") && t.resumeTarget() != nil {
 		out = append(out, extraResume)
+	}
+	if in := t.alsoIntent(); in != nil && !in.Target.Is(step.Flow, step.ID) && !isMenu(step) {
+		out = append(out, extraAlso)
 	}
 	if t.s.Misses >= missesForMenu && step.Ask == nil && !leadsToMenu(step) {
 		out = append(out, extraMenu)
@@ -398,4 +413,12 @@ func leadsToMenu(step *Step) bool {
 		}
 	}
 	return false
+}
+
+// alsoIntent is the topic the person also mentioned, if it still exists.
+func (t *turn) alsoIntent() *Intent {
+	if t.s.Also == "" || t.e.set.Understanding == nil {
+		return nil
+	}
+	return t.e.set.Understanding.Intents[t.s.Also]
 }

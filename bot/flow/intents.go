@@ -30,8 +30,9 @@ type Understanding struct {
 	Other    []string            // example messages that are no topic
 	where    map[string]diag.Pos // each example's place, for authors' errors
 	File     string
-	Model    *understand.Model // intents and "other"
-	Crisis   *understand.Model // ClassCrisis against everything else
+	Model    *understand.Model   // intents and "other"
+	Crisis   *understand.Model   // ClassCrisis against everything else
+	keywords map[string][]string // each intent's keywords as the model reads them (alsoMentioned)
 }
 
 // UnderstandingMessages are the engine's lines around free text.
@@ -332,4 +333,38 @@ func (u *Understanding) CrisisExamples() []understand.Example {
 func (u *Understanding) train() {
 	u.Model = understand.Train(u.TopicExamples(), u.Variants)
 	u.Crisis = understand.Train(u.CrisisExamples(), u.Variants)
+	u.keywords = map[string][]string{}
+	for _, id := range u.Order {
+		for _, k := range u.Intents[id].Keywords {
+			if strings.Trim(k, "0123456789") == "" {
+				continue // a number (110, 36) is in too many amounts and dates
+			}
+			u.keywords[id] = append(u.keywords[id], u.Model.Normalize(k))
+		}
+	}
+}
+
+// alsoMentioned finds, in a message whose topic is sure, another topic it
+// names by one of its keywords: "通讯录被爆了…还说我是诈骗犯要抓我" is about
+// the contacts, and names 坐牢 too. The model weighs the whole message, so
+// a second fear in a long story barely moves it.
+func (u *Understanding) alsoMentioned(in string, sure *Intent) *Intent {
+	text := u.Model.Normalize(in)
+	for _, k := range u.keywords[sure.ID] {
+		if k != "" {
+			text = strings.ReplaceAll(text, k, "|") // 律师函 (a lawsuit) holds 律师 (legal aid)
+		}
+	}
+	for _, id := range u.Order {
+		it := u.Intents[id]
+		if it == sure || it.Target.Is(sure.Target.Flow, sure.Target.Step) || it.Target.Is(MainFlow, MenuStep) {
+			continue
+		}
+		for _, k := range u.keywords[id] {
+			if k != "" && strings.Contains(text, k) {
+				return it
+			}
+		}
+	}
+	return nil
 }

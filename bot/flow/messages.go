@@ -39,6 +39,7 @@ const (
 	msgSkip           = "跳过"
 	msgBackToMenu     = "回到主菜单"
 	msgResume         = "继续刚才的步骤"
+	msgAlso           = "也看看："
 	msgKeepEvidence   = "把这段话存为证据"
 	msgHello          = "你好，这里是“安宁”。这里提供自助法律信息，不是律师意见。"
 	msgCrisisBack     = "想继续的时候，我们可以接着看刚才的问题。"

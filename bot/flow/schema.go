@@ -88,6 +88,9 @@ type Target struct {
 	Pos  diag.Pos
 }
 
+// Is reports whether the target is that flow's step (wherever it is written).
+func (t Target) Is(flow, step string) bool { return t.Flow == flow && t.Step == step }
+
 func (t Target) String() string {
 	if t.Step == "" {
 		return t.Flow + "."
