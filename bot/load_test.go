@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -197,12 +196,7 @@ func runLoad(b *testing.B, s loadSettings) loadResult {
 	env = append(env, s.botEnv...)
 	hookURL, secret := "", "load-test-webhook-secret"
 	if s.mode == "webhook" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := freeAddr(b)
 		hookURL = "http://" + addr + "/hook"
 		env = append(env, "WEBHOOK_URL="+hookURL, "WEBHOOK_SECRET="+secret, "WEBHOOK_ADDR="+addr)
 	}

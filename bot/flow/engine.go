@@ -438,8 +438,14 @@ func (t *turn) choose(step *Step, index int) {
 			return
 		case extraAlso:
 			if in := t.alsoIntent(); in != nil {
+				// The form question a detour interrupted stays the one to
+				// go back to; this step is no question to resume.
+				resume := t.s.Resume
 				t.s.Also = ""
 				t.detour(in)
+				if resume != "" {
+					t.s.Resume = resume
+				}
 				return
 			}
 		case extraMenu:
@@ -602,20 +608,32 @@ func (t *turn) isOptionLabel(in string) bool {
 // matchChoice finds the option a typed answer means: its number, its label,
 // or a part of exactly one label. It returns -1 when nothing matches.
 func (t *turn) matchChoice(step *Step, in string) int {
-	labels := make([]string, 0, len(step.Choices)+3)
+	labels := make([]string, 0, len(step.Choices)+4)
 	for _, c := range step.Choices {
 		labels = append(labels, c.Label)
 	}
 	for _, x := range t.stepExtras(step) {
 		labels = append(labels, t.extraLabel(x))
 	}
-	if i, ok := bareNumber(in); ok && step.Ask != nil {
-		if step.Ask.Kind != KindAmount && step.Ask.Kind != KindNumber && i >= 1 && i <= len(labels) {
-			return i - 1 // a small bare number answers no text, date or phone question: it picks an option
+	if i, ok := bareNumber(in); ok {
+		if step.Ask != nil && (step.Ask.Kind == KindAmount || step.Ask.Kind == KindNumber) {
+			return -1 // at a number question a number is the answer
+		}
+		if i >= 1 && i <= len(labels) {
+			return i - 1 // elsewhere a small bare number picks an option
 		}
 		return -1
 	}
-	return matchLabel(labels, in, step.Ask == nil)
+	if i := matchLabel(labels, in, false); i >= 0 {
+		return i
+	}
+	if step.Ask != nil {
+		return -1 // free text must not be mistaken for a choice
+	}
+	// A part of a label picks only one of the step's own options: the
+	// engine's buttons answer to their number or whole label (报警 must
+	// not be taken for 也看看：报警).
+	return matchLabel(labels[:len(step.Choices)], in, true)
 }
 
 // matchLabel finds the button a typed text means: its number, its label, or

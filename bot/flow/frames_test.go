@@ -131,7 +131,7 @@ type stateV1 struct {
 func TestSchema2ReadableBySchema1(t *testing.T) {
 	st := flow.State{Schema: flow.SchemaVersion, Flow: "borrower", Step: "stop", Vars: map[string]string{"platform": "有钱花"},
 		History: flow.Frames{{Flow: "main", Step: "menu"}, {Flow: "borrower", Step: "start"}, {Flow: "borrower", Step: "stop", Undo: []flow.Undo{{Var: "platform"}}}},
-		Seq:     3, Misses: 1, Pending: "delete", Updated: 1795744800, LastSeq: 9, Resume: "borrower.stop", Offer: []string{"a"}, Held: "x", Erasing: true}
+		Seq:     3, Misses: 1, Pending: "delete", Updated: 1795744800, LastSeq: 9, Resume: "borrower.stop", Offer: []string{"a"}, Held: "x", Also: "jail_fraud", Erasing: true}
 	data, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)

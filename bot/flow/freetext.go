@@ -212,8 +212,8 @@ func (t *turn) understandAtStep(r reading, in string) bool {
 		// gentle way back to the question. At a form's question, the form
 		// is not simply asked again: help with the pressure comes first.
 		if cur := t.current(); cur != nil && cur.Ask != nil {
-			if care := t.afterCrisis(); len(care) > 0 {
-				t.offer(msgCrisisBack, care, "")
+			if care := t.offerable(t.afterCrisis()); len(care) > 0 {
+				t.offer(msgCrisisCare, care, "")
 				return true
 			}
 		}
@@ -392,13 +392,28 @@ func (t *turn) stepExtras(step *Step) []extra {
 	if t.s.Resume != "" && !strings.HasPrefix(t.s.Resume, step.Flow+".") && t.resumeTarget() != nil {
 		out = append(out, extraResume)
 	}
-	if in := t.alsoIntent(); in != nil && !in.Target.Is(step.Flow, step.ID) && !isMenu(step) {
-		out = append(out, extraAlso)
-	}
+
 	if t.s.Misses >= missesForMenu && step.Ask == nil && !leadsToMenu(step) {
 		out = append(out, extraMenu)
 	}
+	// Last, so that every other button keeps its number (an older bot
+	// reading this session sees one button fewer). Not at a form's
+	// question, where it would only distract, nor where an option already
+	// leads there.
+	if in := t.alsoIntent(); in != nil && step.Ask == nil && !isMenu(step) && !in.Target.Is(step.Flow, step.ID) && !leadsTo(step, in.Target) {
+		out = append(out, extraAlso)
+	}
 	return out
+}
+
+// leadsTo: one of the step's options goes to target.
+func leadsTo(step *Step, target Target) bool {
+	for _, c := range step.Choices {
+		if c.Target != nil && c.Target.Is(target.Flow, target.Step) {
+			return true
+		}
+	}
+	return false
 }
 
 // leadsToMenu: the step already has a choice for the main menu, so no

@@ -22,17 +22,18 @@ const (
 // by a message in their own words (the intents) and the model that tells
 // them apart, trained when the flows are loaded.
 type Understanding struct {
-	Intents  map[string]*Intent
-	Order    []string // intent ids as written
-	Messages UnderstandingMessages
-	Variants map[string]string
-	Despair  []string            // example messages of despair
-	Other    []string            // example messages that are no topic
-	where    map[string]diag.Pos // each example's place, for authors' errors
-	File     string
-	Model    *understand.Model   // intents and "other"
-	Crisis   *understand.Model   // ClassCrisis against everything else
-	keywords map[string][]string // each intent's keywords as the model reads them (alsoMentioned)
+	Intents      map[string]*Intent
+	Order        []string // intent ids as written
+	Messages     UnderstandingMessages
+	Variants     map[string]string
+	Despair      []string            // example messages of despair
+	Other        []string            // example messages that are no topic
+	where        map[string]diag.Pos // each example's place, for authors' errors
+	File         string
+	Model        *understand.Model   // intents and "other"
+	Crisis       *understand.Model   // ClassCrisis against everything else
+	keywords     map[string][]string // each intent's keywords as the model reads them (alsoMentioned)
+	alsoKeywords map[string][]string // each intent's also_keywords, likewise
 }
 
 // UnderstandingMessages are the engine's lines around free text.
@@ -53,6 +54,10 @@ type Intent struct {
 	Understood string // said when the bot is sure
 	Keywords   []string
 	Examples   []string
+	// AlsoKeywords name this intent as a second topic of a message that is
+	// surely about another ("…还说要抓我" → 也看看：不还钱会坐牢吗). Only
+	// these count: a topic keyword like 立案 is also said of a police report.
+	AlsoKeywords []string
 	// AfterCrisis: offered beside "continue" when words of despair are typed
 	// at a form's question, so the form is not simply asked again.
 	AfterCrisis bool
@@ -171,7 +176,7 @@ func parseIntent(file string, k, v *yaml.Node, probs *diag.List, where map[strin
 		probs.Add(diag.At(file, v), "write goto, label, understood and examples under the id", "intent %q must be a mapping", in.ID)
 		return nil
 	}
-	probs.CheckKeys(file, v, "an intent", "goto", "flow", "label", "understood", "keywords", "examples", "after_crisis")
+	probs.CheckKeys(file, v, "an intent", "goto", "flow", "label", "understood", "keywords", "examples", "also_keywords", "after_crisis")
 	hasTarget := false
 	eachPair(v, func(a, b *yaml.Node) {
 		switch a.Value {
@@ -192,6 +197,8 @@ func parseIntent(file string, k, v *yaml.Node, probs *diag.List, where map[strin
 			in.Keywords = exampleList(file, b, "keywords", probs, nil)
 		case "examples":
 			in.Examples = exampleList(file, b, in.ID, probs, where)
+		case "also_keywords":
+			in.AlsoKeywords = exampleList(file, b, "also_keywords", probs, nil)
 		case "after_crisis":
 			if err := b.Decode(&in.AfterCrisis); err != nil {
 				probs.Add(diag.At(file, b), "write after_crisis: true", "after_crisis must be true or false")
@@ -205,6 +212,8 @@ func parseIntent(file string, k, v *yaml.Node, probs *diag.List, where map[strin
 		probs.Add(in.Pos, "add `label:`, the button shown when the bot offers this intent", "intent %q has no label", in.ID)
 	case utf8.RuneCountInString(in.Label) > maxLabelRunes:
 		probs.Add(in.Pos, "buttons hold at most 40 characters", "intent %q: label is too long", in.ID)
+	case len(in.AlsoKeywords) > 0 && utf8.RuneCountInString(msgAlso+in.Label) > maxLabelRunes:
+		probs.Add(in.Pos, "buttons hold at most 40 characters", "intent %q: label is too long for the button %q", in.ID, msgAlso+in.Label)
 	case strings.TrimSpace(in.Understood) == "":
 		probs.Add(in.Pos, "add `understood:`, the short line said when the bot is sure", "intent %q has no understood line", in.ID)
 	case len(in.Examples) < minIntentExamples:
@@ -333,13 +342,13 @@ func (u *Understanding) CrisisExamples() []understand.Example {
 func (u *Understanding) train() {
 	u.Model = understand.Train(u.TopicExamples(), u.Variants)
 	u.Crisis = understand.Train(u.CrisisExamples(), u.Variants)
-	u.keywords = map[string][]string{}
+	u.keywords, u.alsoKeywords = map[string][]string{}, map[string][]string{}
 	for _, id := range u.Order {
 		for _, k := range u.Intents[id].Keywords {
-			if strings.Trim(k, "0123456789") == "" {
-				continue // a number (110, 36) is in too many amounts and dates
-			}
 			u.keywords[id] = append(u.keywords[id], u.Model.Normalize(k))
+		}
+		for _, k := range u.Intents[id].AlsoKeywords {
+			u.alsoKeywords[id] = append(u.alsoKeywords[id], u.Model.Normalize(k))
 		}
 	}
 }
@@ -360,7 +369,7 @@ func (u *Understanding) alsoMentioned(in string, sure *Intent) *Intent {
 		if it == sure || it.Target.Is(sure.Target.Flow, sure.Target.Step) || it.Target.Is(MainFlow, MenuStep) {
 			continue
 		}
-		for _, k := range u.keywords[id] {
+		for _, k := range u.alsoKeywords[id] {
 			if k != "" && strings.Contains(text, k) {
 				return it
 			}

@@ -43,6 +43,7 @@ const (
 	msgKeepEvidence   = "把这段话存为证据"
 	msgHello          = "你好，这里是“安宁”。这里提供自助法律信息，不是律师意见。"
 	msgCrisisBack     = "想继续的时候，我们可以接着看刚才的问题。"
+	msgCrisisCare     = "如果愿意，可以先看看怎么缓解压力；想继续的时候，我们再接着看刚才的问题。"
 	msgOptionalHint   = "（可以回复“跳过”）"
 	msgThanks         = "不客气。慢慢来，我们接着看下面的问题。"
 	msgOK             = "好的。"
