@@ -577,26 +577,14 @@ func (t *turn) evidenceText(in string, r reading) {
 // isOptionLabel reports whether text is, word for word, one of the options
 // shown now: the waiting step's, or an offer's.
 func (t *turn) isOptionLabel(in string) bool {
-	n := normalizeText(in)
 	var labels []string
 	if t.s.Offer != nil || t.s.Held != "" {
-		for _, id := range t.s.Offer {
-			if it := t.e.set.Understanding.Intents[id]; it != nil {
-				labels = append(labels, it.Label)
-			}
-		}
-		for _, x := range t.offerExtras() {
-			labels = append(labels, t.extraLabel(x))
-		}
+		labels = t.offerLabels()
 	}
 	if step := t.current(); step != nil && step.Waits() {
-		for _, c := range step.Choices {
-			labels = append(labels, c.Label)
-		}
-		for _, x := range t.stepExtras(step) {
-			labels = append(labels, t.extraLabel(x))
-		}
+		labels = append(labels, t.stepLabels(step)...)
 	}
+	n := normalizeText(in)
 	for _, l := range labels {
 		if normalizeText(l) == n {
 			return true
@@ -605,9 +593,9 @@ func (t *turn) isOptionLabel(in string) bool {
 	return false
 }
 
-// matchChoice finds the option a typed answer means: its number, its label,
-// or a part of exactly one label. It returns -1 when nothing matches.
-func (t *turn) matchChoice(step *Step, in string) int {
+// stepLabels are the buttons of a waiting step: its options, then the
+// engine's own (stepExtras).
+func (t *turn) stepLabels(step *Step) []string {
 	labels := make([]string, 0, len(step.Choices)+4)
 	for _, c := range step.Choices {
 		labels = append(labels, c.Label)
@@ -615,6 +603,13 @@ func (t *turn) matchChoice(step *Step, in string) int {
 	for _, x := range t.stepExtras(step) {
 		labels = append(labels, t.extraLabel(x))
 	}
+	return labels
+}
+
+// matchChoice finds the option a typed answer means: its number, its label,
+// or a part of exactly one label. It returns -1 when nothing matches.
+func (t *turn) matchChoice(step *Step, in string) int {
+	labels := t.stepLabels(step)
 	if i, ok := bareNumber(in); ok {
 		if step.Ask != nil && (step.Ask.Kind == KindAmount || step.Ask.Kind == KindNumber) {
 			return -1 // at a number question a number is the answer
@@ -807,13 +802,7 @@ func (t *turn) say(step *Step) {
 // ask attaches the step's options to the last reply and opens a new question.
 func (t *turn) ask(step *Step) {
 	t.s.Seq++
-	var labels []string
-	for _, c := range step.Choices {
-		labels = append(labels, c.Label)
-	}
-	for _, x := range t.stepExtras(step) {
-		labels = append(labels, t.extraLabel(x))
-	}
+	labels := t.stepLabels(step)
 	last := &t.out.Replies[len(t.out.Replies)-1]
 	if step.Ask != nil {
 		hint := step.Ask.Hint

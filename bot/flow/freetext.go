@@ -193,14 +193,24 @@ func (t *turn) pickOffer(index int) {
 
 // matchOffer finds the offered button a typed text means, or -1.
 func (t *turn) matchOffer(in string) int {
+	return matchLabel(t.offerLabels(), in, true)
+}
+
+// offerLabels are the buttons of the offer being made: its intents, then
+// the engine's own (offerExtras).
+func (t *turn) offerLabels() []string {
 	var labels []string
 	for _, id := range t.s.Offer {
-		labels = append(labels, t.e.set.Understanding.Intents[id].Label)
+		label := "" // an intent gone since (new flows): its place keeps the numbers of the rest
+		if in := t.e.set.Understanding.Intents[id]; in != nil {
+			label = in.Label
+		}
+		labels = append(labels, label)
 	}
 	for _, x := range t.offerExtras() {
 		labels = append(labels, t.extraLabel(x))
 	}
-	return matchLabel(labels, in, true)
+	return labels
 }
 
 // understandAtStep handles free text that is no option of the waiting step.
